@@ -1,0 +1,43 @@
+// swift-tools-version:5.9
+// genc: a declarative model-graph compiler. Targets are listed in pipeline
+// order; a module imports only the modules above it (STYLE.md).
+import PackageDescription
+
+let package = Package(
+    name: "genc",
+    products: [
+        .library(name: "Genc", targets: ["Genc"]),
+        .executable(name: "genc", targets: ["genc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - Front end
+        .target(name: "GencSupport"),
+        .target(name: "GencSyntax", dependencies: ["GencSupport", "CYAML"]),
+        .target(name: "GencSpec", dependencies: ["GencSupport", "GencSyntax"]),
+
+        // MARK: - Numeric kernels (need only CBLAS)
+        .target(name: "GencKernels", dependencies: ["CBLAS"]),
+
+        // MARK: - Library front door and CLI
+        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec"]),
+        .executableTarget(name: "genc", dependencies: [
+            "Genc",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: - Tests
+        .target(name: "GencTestSupport", dependencies: ["GencSupport"], path: "Tests/GencTestSupport"),
+        .testTarget(name: "GencSupportTests", dependencies: ["GencSupport", "GencTestSupport"]),
+        .testTarget(name: "GencSyntaxTests", dependencies: ["GencSyntax", "GencTestSupport"]),
+        .testTarget(name: "GencSpecTests", dependencies: ["GencSpec", "Genc", "GencTestSupport"]),
+        .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
+        .testTarget(name: "GencCLITests", dependencies: ["Genc", "GencTestSupport"]),
+    ]
+)

@@ -1,0 +1,60 @@
+import GencSpec
+import GencSupport
+import GencSyntax
+
+/// The library's front door for the first stage: file → YAML tree → spec.
+///
+/// Everything the CLI does goes through here, so a Swift program can do the
+/// same by importing `Genc`.
+public enum FrontEnd {
+    /// What loading a model produced: the spec when valid, and every diagnostic.
+    public struct Result {
+        public var file: SourceFile?
+        public var spec: ModelSpec?
+        public var diagnostics: [Diagnostic]
+        public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+        /// Whether the only problems are in how the command line was used.
+        public var isUsageError: Bool {
+            hasErrors && diagnostics.filter { $0.severity == .error }.allSatisfy { $0.id == "unknown-dim-override" }
+        }
+    }
+
+    /// Reads and validates the model file at `path`.
+    public static func load(path: String, options: SpecOptions = SpecOptions()) -> Result {
+        switch SourceLoader.load(path: path) {
+        case let .failure(d):
+            return Result(file: nil, spec: nil, diagnostics: [d])
+        case let .success(file):
+            return load(file: file, options: options)
+        }
+    }
+
+    /// Validates an in-memory model file.
+    public static func load(file: SourceFile, options: SpecOptions = SpecOptions()) -> Result {
+        let (root, yamlProblems) = YAMLReader().read(file)
+        guard let root else { return Result(file: file, spec: nil, diagnostics: yamlProblems) }
+        let (spec, problems) = SpecValidator.validate(root, file: file, options: options)
+        let all = yamlProblems + problems
+        return Result(file: file, spec: all.contains { $0.severity == .error } ? nil : spec, diagnostics: all)
+    }
+
+    /// Parses `NAME=VALUE` (`--dim batch=16`); nil when malformed.
+    public static func parseDimOverride(_ text: String) -> (name: String, value: Int)? {
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let v = Int(parts[1].trimmingCharacters(in: " ")), v >= 1 else { return nil }
+        return (String(parts[0]).trimmingCharacters(in: " "), v)
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.first == set { s = s.dropFirst() }
+        while s.last == set { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> String { String(self).trimmingCharacters(in: set) }
+}

@@ -1,0 +1,147 @@
+// ConvGeometry.swift — the shapes of a 2-D convolution and its transpose.
+//
+// Output sizes use floor division (PyTorch's default, `ceil_mode=False`);
+// padding is symmetric (the same on both sides of an axis); no dilation.
+
+// MARK: - Convolution
+
+/// The shape of a 2-D convolution on NCHW data.
+///
+/// - input x: (N, C, H, W); weight w: (F, C, KH, KW); output y: (N, F, OH, OW)
+/// - OH = (H + 2·padH − KH) / strideH + 1, and likewise OW
+public struct Conv2DGeometry: Hashable, Sendable {
+    public var batch: Int
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var filters: Int
+    public var kernelH: Int
+    public var kernelW: Int
+    public var strideH: Int
+    public var strideW: Int
+    public var padH: Int
+    public var padW: Int
+
+    public init(
+        batch: Int, channels: Int, height: Int, width: Int,
+        filters: Int, kernelH: Int, kernelW: Int,
+        strideH: Int = 1, strideW: Int = 1, padH: Int = 0, padW: Int = 0
+    ) {
+        self.batch = batch; self.channels = channels; self.height = height; self.width = width
+        self.filters = filters; self.kernelH = kernelH; self.kernelW = kernelW
+        self.strideH = strideH; self.strideW = strideW; self.padH = padH; self.padW = padW
+    }
+
+    public var outHeight: Int { floorDiv(height + 2 * padH - kernelH, strideH) + 1 }
+    public var outWidth: Int { floorDiv(width + 2 * padW - kernelW, strideW) + 1 }
+
+    /// True when every size is positive, padding is non-negative and the
+    /// output is at least 1×1. Kernels check this as a precondition.
+    public var isValid: Bool {
+        batch > 0 && channels > 0 && height > 0 && width > 0 && filters > 0
+            && kernelH > 0 && kernelW > 0 && strideH > 0 && strideW > 0
+            && padH >= 0 && padW >= 0 && outHeight > 0 && outWidth > 0
+    }
+
+    /// Floats in x, (N, C, H, W).
+    public var inputCount: Int { batch * channels * height * width }
+    /// Floats in y, (N, F, OH, OW).
+    public var outputCount: Int { batch * filters * outHeight * outWidth }
+    /// Floats in w, (F, C, KH, KW).
+    public var weightCount: Int { filters * channels * kernelH * kernelW }
+
+    /// Rows of one image's column matrix: C·KH·KW.
+    var colRows: Int { channels * kernelH * kernelW }
+    /// Columns of one image's column matrix: OH·OW.
+    var colCols: Int { outHeight * outWidth }
+
+    /// A 1×1 kernel with stride 1 and no padding: the image already is its
+    /// column matrix, so no im2col (and no workspace) is needed.
+    public var isPointwise: Bool {
+        kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
+    }
+
+    /// Floats of workspace the conv2d kernels need: one image's column
+    /// matrix, (C·KH·KW, OH·OW), or 0 for a pointwise convolution.
+    public var workspaceCount: Int { isPointwise ? 0 : colRows * colCols }
+}
+
+// MARK: - Transposed convolution
+
+/// The shape of a 2-D transposed convolution (PyTorch's `ConvTranspose2d`).
+///
+/// - input x: (N, Cin, H, W); weight w: (Cin, Cout, KH, KW); output y: (N, Cout, OH, OW)
+/// - OH = (H − 1)·strideH − 2·padH + KH + outputPadH, and likewise OW
+///
+/// It is the input-gradient of the convolution `conv` below, whose input is
+/// y and whose output is x; `outputPad` (< stride) picks among the input
+/// sizes that convolution maps to the same output size.
+public struct ConvTranspose2DGeometry: Hashable, Sendable {
+    public var batch: Int
+    public var inChannels: Int
+    public var height: Int
+    public var width: Int
+    public var outChannels: Int
+    public var kernelH: Int
+    public var kernelW: Int
+    public var strideH: Int
+    public var strideW: Int
+    public var padH: Int
+    public var padW: Int
+    public var outputPadH: Int
+    public var outputPadW: Int
+
+    public init(
+        batch: Int, inChannels: Int, height: Int, width: Int,
+        outChannels: Int, kernelH: Int, kernelW: Int,
+        strideH: Int = 1, strideW: Int = 1, padH: Int = 0, padW: Int = 0,
+        outputPadH: Int = 0, outputPadW: Int = 0
+    ) {
+        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
+        self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
+        self.strideH = strideH; self.strideW = strideW; self.padH = padH; self.padW = padW
+        self.outputPadH = outputPadH; self.outputPadW = outputPadW
+    }
+
+    public var outHeight: Int { (height - 1) * strideH - 2 * padH + kernelH + outputPadH }
+    public var outWidth: Int { (width - 1) * strideW - 2 * padW + kernelW + outputPadW }
+
+    /// The convolution this is the input-gradient of: input (N, Cout, OH, OW),
+    /// weight (Cin, Cout, KH, KW), output (N, Cin, H, W).
+    public var conv: Conv2DGeometry {
+        Conv2DGeometry(
+            batch: batch, channels: outChannels, height: outHeight, width: outWidth,
+            filters: inChannels, kernelH: kernelH, kernelW: kernelW,
+            strideH: strideH, strideW: strideW, padH: padH, padW: padW)
+    }
+
+    /// True when the sizes are positive, `0 <= outputPad < stride` and the
+    /// output is non-empty (so `conv` maps y's shape back to x's exactly).
+    public var isValid: Bool {
+        outputPadH >= 0 && outputPadW >= 0 && outputPadH < strideH && outputPadW < strideW
+            && conv.isValid && conv.outHeight == height && conv.outWidth == width
+    }
+
+    /// Floats in x, (N, Cin, H, W).
+    public var inputCount: Int { batch * inChannels * height * width }
+    /// Floats in y, (N, Cout, OH, OW).
+    public var outputCount: Int { batch * outChannels * outHeight * outWidth }
+    /// Floats in w, (Cin, Cout, KH, KW).
+    public var weightCount: Int { inChannels * outChannels * kernelH * kernelW }
+    /// Floats of workspace the kernels need (that of `conv`).
+    public var workspaceCount: Int { conv.workspaceCount }
+}
+
+// MARK: - Integer helpers
+
+/// ⌊a / b⌋ for b > 0, also for negative a.
+@inline(__always)
+func floorDiv(_ a: Int, _ b: Int) -> Int {
+    a >= 0 ? a / b : -((-a + b - 1) / b)
+}
+
+/// ⌈a / b⌉ for b > 0, also for negative a.
+@inline(__always)
+func ceilDiv(_ a: Int, _ b: Int) -> Int {
+    -floorDiv(-a, b)
+}

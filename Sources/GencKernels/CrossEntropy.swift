@@ -1,0 +1,74 @@
+// CrossEntropy.swift — softmax cross-entropy from logits and integer ids,
+// fused: the composed form (log_softmax, pick, neg) writes and re-reads a
+// (rows, V) log-probability array; this reads the logits once forward and
+// writes the gradient once backward.
+//
+// Bad ids are counted, as in Gather.swift: their loss and gradient rows are 0.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// loss[r] = logsumexp(logits[r, :]) − logits[r, ids[r]].
+///
+/// - logits: (R, V); ids: (R), Int32; loss: (R), overwritten
+/// - Returns: the number of ids outside 0..<V.
+public func softmaxCrossEntropy(
+    logits: UnsafePointer<Float>, ids: UnsafePointer<Int32>, rows: Int, classes v: Int,
+    loss: UnsafeMutablePointer<Float>
+) -> Int {
+    var bad = 0
+    for r in 0..<rows {
+        let row = logits + r * v
+        let id = Int(ids[r])
+        guard id >= 0 && id < v else { loss[r] = 0; bad += 1; continue }
+        loss[r] = logSumExp(row, v) - row[id]
+    }
+    return bad
+}
+
+/// dlogits[r, :] = dloss[r] · (softmax(logits[r, :]) − onehot(ids[r])).
+///
+/// - logits: (R, V); ids: (R), Int32; dloss: (R)
+/// - dlogits: (R, V), overwritten (may alias logits)
+/// - Returns: the number of ids outside 0..<V (their rows are zeros).
+public func softmaxCrossEntropyBackward(
+    logits: UnsafePointer<Float>, ids: UnsafePointer<Int32>, dloss: UnsafePointer<Float>,
+    rows: Int, classes v: Int, dlogits: UnsafeMutablePointer<Float>
+) -> Int {
+    var bad = 0
+    for r in 0..<rows {
+        let (row, out) = (logits + r * v, dlogits + r * v)
+        let id = Int(ids[r])
+        guard id >= 0 && id < v else {
+            out.update(repeating: 0, count: v)
+            bad += 1
+            continue
+        }
+        let shift = logSumExp(row, v)
+        let g = dloss[r]
+        map8(row, out, v) { x in g * vexp(x - shift) }
+        out[id] -= g
+    }
+    return bad
+}
+
+/// log Σ exp(x[i]), shifted by the maximum.
+@inline(__always)
+func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    let m = max8(x, n)
+    if m == -.infinity { return m }
+    var acc = Vec8(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        acc += vexp(load8(x + i) - m)
+        i += 8
+    }
+    var total = acc.sum()
+    while i < n { total += vexp(Vec8(repeating: x[i] - m))[0]; i += 1 }
+    return m + logf(total)
+}

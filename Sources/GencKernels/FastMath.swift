@@ -1,0 +1,129 @@
+// FastMath.swift — vectorised exp, tanh and sigmoid on SIMD8<Float>, and
+// the row helpers (map, sum, max) the kernels build on.
+//
+// libm's expf/tanhf are scalar calls; these are branch-free polynomials in
+// 8 lanes (two SSE registers on the default target), within a few ulp of
+// libm (tested in FastMathTests). No SIMD conversion to integers is used:
+// the rounding of x·log2(e) goes through a magic-number add, which also
+// keeps NaN from trapping. Results per element do not depend on the
+// element's position (the tail is padded, not computed differently).
+
+typealias Vec8 = SIMD8<Float>
+
+// MARK: - exp
+
+/// e^x per lane (Cephes expf): x = n·ln2 + r, |r| <= ln2/2, e^r by a
+/// degree-6 polynomial, then scaled by 2^n in two steps so that results
+/// that are subnormal, 0 or +inf come out right.
+@inline(__always)
+func vexp(_ x: Vec8) -> Vec8 {
+    var x = x
+    x.replace(with: 88.8, where: x .> 88.8)
+    x.replace(with: -104, where: x .< -104)
+    let magic: Float = 12_582_912  // 1.5·2^23: adding it rounds to an integer
+    let t = x * 1.442_695_04 + magic
+    let n = t - magic
+    let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+    var p = Vec8(repeating: 1.987_569_15e-4)
+    p = p * r + 1.398_199_95e-3
+    p = p * r + 8.333_451_9e-3
+    p = p * r + 4.166_579_59e-2
+    p = p * r + 1.666_666_55e-1
+    p = p * r + 5.000_000_12e-1
+    p = p * (r * r) + r + 1
+    let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+    let n1 = ni &>> 1
+    let n2 = ni &- n1
+    let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: Vec8.self)
+    let s2 = unsafeBitCast((n2 &+ 127) &<< 23, to: Vec8.self)
+    return p * s1 * s2
+}
+
+// MARK: - tanh, sigmoid
+
+/// tanh(x) per lane: an odd polynomial for |x| < 0.625 (Cephes tanhf),
+/// else 1 − 2/(e^{2|x|} + 1) with x's sign.
+@inline(__always)
+func vtanh(_ x: Vec8) -> Vec8 {
+    var ax = x
+    ax.replace(with: -x, where: x .< 0)
+    ax.replace(with: 10, where: ax .> 10)  // tanh(10) rounds to 1
+    var big = 1 - 2 / (vexp(ax + ax) + 1)
+    big.replace(with: -big, where: x .< 0)
+    let z = x * x
+    var p = Vec8(repeating: -5.704_988_72e-3)
+    p = p * z + 2.063_908_88e-2
+    p = p * z - 5.373_971_55e-2
+    p = p * z + 1.333_144_22e-1
+    p = p * z - 3.333_328_19e-1
+    var result = p * z * x + x
+    result.replace(with: big, where: ax .>= 0.625)
+    return result
+}
+
+/// 1 / (1 + e^{−x}) per lane.
+@inline(__always)
+func vsigmoid(_ x: Vec8) -> Vec8 {
+    1 / (1 + vexp(-x))
+}
+
+// MARK: - Row helpers
+
+/// y[i] = f(x[i]) for i in 0..<count, 8 lanes at a time; x and y may be the same buffer.
+@inline(__always)
+func map8(
+    _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int,
+    _ f: (Vec8) -> Vec8
+) {
+    var i = 0
+    while i + 8 <= count {
+        store8(f(load8(x + i)), y + i)
+        i += 8
+    }
+    if i < count {
+        var v = Vec8(repeating: 0)
+        for j in 0..<(count - i) { v[j] = x[i + j] }
+        let r = f(v)
+        for j in 0..<(count - i) { y[i + j] = r[j] }
+    }
+}
+
+/// Σ x[i], in 8 lanes then across them.
+@inline(__always)
+func sum8(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc0 = Vec8(repeating: 0), acc1 = Vec8(repeating: 0)
+    var i = 0
+    while i + 16 <= count {
+        acc0 += load8(x + i)
+        acc1 += load8(x + i + 8)
+        i += 16
+    }
+    var s = (acc0 + acc1).sum()
+    while i < count { s += x[i]; i += 1 }
+    return s
+}
+
+/// max x[i] (−inf for an empty row).
+@inline(__always)
+func max8(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = Vec8(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count {
+        let v = load8(x + i)
+        acc.replace(with: v, where: v .> acc)
+        i += 8
+    }
+    var m = acc.max()
+    while i < count { if x[i] > m { m = x[i] }; i += 1 }
+    return m
+}
+
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> Vec8 {
+    UnsafeRawPointer(p).loadUnaligned(as: Vec8.self)
+}
+
+@inline(__always)
+func store8(_ v: Vec8, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vec8.self)
+}

@@ -1,0 +1,94 @@
+// Im2Col.swift — unrolling one image into the column matrix a convolution
+// multiplies, and folding such a matrix back (its adjoint).
+//
+// Row r = (c·KH + ki)·KW + kj of the column matrix holds, for every output
+// position (oh, ow), the input pixel x[c, oh·sh − ph + ki, ow·sw − pw + kj],
+// or 0 where that falls in the padding. Per row, the valid `ow` form one
+// interval, so the inner loops have no bounds tests.
+
+// MARK: - im2col
+
+/// Unrolls one image into its column matrix.
+///
+/// - x: (C, H, W) — one image of the batch
+/// - col: (C·KH·KW, OH·OW), every element written
+public func im2col(
+    _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+) {
+    let (oh, ow) = (g.outHeight, g.outWidth)
+    var row = 0
+    for c in 0..<g.channels {
+        let plane = x + c * g.height * g.width
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let dst = col + row * oh * ow
+                let (lo, hi) = validOutputRange(
+                    offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
+                for y in 0..<oh {
+                    let d = dst + y * ow
+                    let ih = y * g.strideH - g.padH + ki
+                    guard ih >= 0 && ih < g.height, lo < hi else {
+                        d.update(repeating: 0, count: ow)
+                        continue
+                    }
+                    d.update(repeating: 0, count: lo)
+                    (d + hi).update(repeating: 0, count: ow - hi)
+                    let src = plane + ih * g.width + (kj - g.padW)
+                    if g.strideW == 1 {
+                        (d + lo).update(from: src + lo, count: hi - lo)
+                    } else {
+                        for o in lo..<hi { d[o] = src[o * g.strideW] }
+                    }
+                }
+                row += 1
+            }
+        }
+    }
+}
+
+// MARK: - col2im
+
+/// Folds a column matrix back into an image, adding into it (the adjoint of `im2col`).
+///
+/// - col: (C·KH·KW, OH·OW)
+/// - x: (C, H, W), accumulated into: x += col2im(col); zero it first for a plain fold
+public func col2imAdd(
+    _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+) {
+    let (oh, ow) = (g.outHeight, g.outWidth)
+    var row = 0
+    for c in 0..<g.channels {
+        let plane = x + c * g.height * g.width
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let src = col + row * oh * ow
+                let (lo, hi) = validOutputRange(
+                    offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
+                row += 1
+                guard lo < hi else { continue }
+                for y in 0..<oh {
+                    let ih = y * g.strideH - g.padH + ki
+                    guard ih >= 0 && ih < g.height else { continue }
+                    let s = src + y * ow
+                    let d = plane + ih * g.width + (kj - g.padW)
+                    if g.strideW == 1 {
+                        for o in lo..<hi { d[o] += s[o] }
+                    } else {
+                        for o in lo..<hi { d[o * g.strideW] += s[o] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Helpers
+
+/// The output positions `lo..<hi` whose input index `o·stride + offset`
+/// lies in `0..<inSize`, clipped to `0..<outSize`; `lo == hi` when there are none.
+@inline(__always)
+func validOutputRange(offset: Int, stride: Int, inSize: Int, outSize: Int) -> (Int, Int) {
+    let lo = min(outSize, max(0, ceilDiv(-offset, stride)))
+    let hi = min(outSize, floorDiv(inSize - 1 - offset, stride) + 1)
+    return (lo, max(lo, hi))
+}

@@ -1,0 +1,103 @@
+import GencSupport
+import GencSyntax
+
+// MARK: - sample: image grids and text
+
+extension SpecValidator {
+    mutating func validateSample(_ node: YAMLNode, key: SourceRange) -> SampleSpec? {
+        guard let f = mapping(node, "'sample'", owner: key, allowed: ["images", "text"]) else { return nil }
+        if f.order.isEmpty, node.pairs?.isEmpty == true {
+            report(SpecDiagnostics.emptySection("'sample'", node.range))
+            return nil
+        }
+        var spec = SampleSpec()
+        var ok = true
+        if let i = f["images"] {
+            spec.images = images(i.value, key: i.key.range)
+            if spec.images == nil { ok = false }
+        }
+        if let t = f["text"] {
+            spec.text = text(t.value, key: t.key.range)
+            if spec.text == nil { ok = false }
+        }
+        return ok ? spec : nil
+    }
+
+    mutating func images(_ node: YAMLNode, key: SourceRange) -> SampleSpec.Images? {
+        guard let f = mapping(node, "'images'", owner: key, allowed: ["from", "grid", "to"], required: ["from"]),
+              let from = f["from"], let e = expression(from.value, "'from' of 'images'") else { return nil }
+        var ok = true
+        let facts = check(e, in: topLevelScope)
+        for n in facts.usedNames.sorted() {
+            if let i = inputs[n], i.noise == nil {
+                report(SpecDiagnostics.reference("sampling reads input '\(n)', which is data; sampling draws only noise inputs (give '\(n)' a 'sample:')",
+                                                 Self.nameUses(in: e).first { $0.value == n }?.range ?? from.value.range)
+                    .note("'\(n)' is declared here", at: i.range))
+                ok = false
+            }
+        }
+        var grid = (rows: 8, columns: 8)
+        if let g = f["grid"] {
+            if let items = g.value.items, items.count == 2 {
+                if let r = integer(items[0], "the rows of 'grid'"), let c = integer(items[1], "the columns of 'grid'") { grid = (r, c) } else { ok = false }
+            } else {
+                report(SpecDiagnostics.wrongType("'grid'", expected: "a list [rows, columns]", got: g.value.kindDescription, g.value.range))
+                ok = false
+            }
+        }
+        var to = "samples.png"
+        if let t = f["to"] {
+            if let s = string(t.value, "'to'") {
+                if !s.lowercased().hasSuffix(".png") {
+                    report(SpecDiagnostics.outOfRange("'to'", "'\(s)'", expected: "a .png file name", t.value.range))
+                    ok = false
+                }
+                to = s
+            } else { ok = false }
+        }
+        return ok ? SampleSpec.Images(from: e, grid: grid, to: to, range: key) : nil
+    }
+
+    mutating func text(_ node: YAMLNode, key: SourceRange) -> SampleSpec.Text? {
+        guard let f = mapping(node, "'text'", owner: key, allowed: ["network", "from", "prime", "length", "temperature", "to"],
+                              required: ["network", "from"]) else { return nil }
+        var ok = true
+        var network = Located("", key)
+        if let n = f["network"], let s = string(n.value, "'network'") {
+            network = Located(s, n.value.range)
+            if networkNames[s] == nil {
+                report(SpecDiagnostics.undefined("network", s, suggestion: Suggestions.suffix(for: s, among: networkNames.keys), n.value.range))
+                ok = false
+            } else if let args = networkArguments[s], args.count != 1 || args[0].type.dtype != .i32 {
+                report(SpecDiagnostics.reference("text sampling feeds one i32 token sequence, but network '\(s)' takes \(args.map { "\($0.name) (\($0.type.dtype))" }.joined(separator: ", "))",
+                                                 n.value.range).note("'\(s)' declares its arguments here", at: networkInRanges[s]))
+                ok = false
+            }
+        } else { ok = false }
+        var from = Located("", key)
+        if let n = f["from"], let s = string(n.value, "'from'") {
+            from = Located(s, n.value.range)
+            if let i = inputs[s] {
+                if i.type.dtype != .i32 {
+                    report(SpecDiagnostics.reference("text sampling starts from token ids, but input '\(s)' is f32", n.value.range)
+                        .note("'\(s)' is declared here", at: i.range))
+                    ok = false
+                }
+            } else {
+                report(SpecDiagnostics.undefined("input", s, suggestion: Suggestions.suffix(for: s, among: inputs.keys), n.value.range))
+                ok = false
+            }
+        } else { ok = false }
+        var prime = ""
+        if let p = f["prime"] { if let s = p.value.scalar, !s.isNull { prime = s.value } else { _ = string(p.value, "'prime'"); ok = false } }
+        var length = 400
+        if let l = f["length"] { if let v = integer(l.value, "'length'", dimsAllowed: false) { length = v } else { ok = false } }
+        var temperature = 1.0
+        if let t = f["temperature"] {
+            if let v = number(t.value, "'temperature'", expected: "greater than 0", { $0 > 0 }) { temperature = v } else { ok = false }
+        }
+        var to: String?
+        if let t = f["to"] { to = string(t.value, "'to'"); if to == nil { ok = false } }
+        return ok ? SampleSpec.Text(network: network, from: from, prime: prime, length: length, temperature: temperature, to: to, range: key) : nil
+    }
+}

@@ -1,0 +1,184 @@
+import GencSupport
+import GencSyntax
+
+/// A mapping's entries by key, each with its key's range.
+struct Fields {
+    var entries: [String: YAMLPair]
+    var order: [String]
+    subscript(_ key: String) -> YAMLPair? { entries[key] }
+}
+
+// MARK: - Reading values, reporting what is wrong with them
+
+extension SpecValidator {
+    /// Checks that `node` is a mapping whose keys are all in `allowed` and that
+    /// has every key in `required`. Unknown keys get a "did you mean";
+    /// missing keys are reported at `ownerForMissing` (the key that
+    /// introduced the mapping), or at the mapping itself.
+    mutating func mapping(_ node: YAMLNode, _ context: String, owner: SourceRange, allowed: [String], required: [String] = [],
+                          ownerForMissing: SourceRange? = nil) -> Fields? {
+        guard let pairs = node.pairs else {
+            report(SpecDiagnostics.notMapping(context, got: node.kindDescription, node.range))
+            return nil
+        }
+        var entries: [String: YAMLPair] = [:]
+        var order: [String] = []
+        for p in pairs {
+            if !allowed.contains(p.key.value) {
+                report(SpecDiagnostics.unknownKey(p.key.value, in: context, suggestion: Suggestions.suffix(for: p.key.value, among: allowed),
+                                                  allowed: allowed, p.key.range))
+                continue
+            }
+            entries[p.key.value] = p
+            order.append(p.key.value)
+        }
+        for k in required where entries[k] == nil {
+            report(SpecDiagnostics.missingKey(k, in: context, ownerForMissing ?? owner))
+        }
+        return Fields(entries: entries, order: order)
+    }
+
+    /// A plain or quoted string (numbers and booleans are refused, so a
+    /// typo like `to: 1` is caught).
+    mutating func string(_ node: YAMLNode, _ what: String) -> String? {
+        guard let s = node.scalar, !(s.style == .plain && (s.isNull || s.bool != nil || s.isNumeric)) else {
+            report(SpecDiagnostics.wrongType(what, expected: "a string", got: node.kindDescription, node.range))
+            return nil
+        }
+        return s.value
+    }
+
+    mutating func bool(_ node: YAMLNode, _ what: String) -> Bool? {
+        guard let b = node.scalar?.bool else {
+            report(SpecDiagnostics.wrongType(what, expected: "true or false", got: node.kindDescription, node.range))
+            return nil
+        }
+        return b
+    }
+
+    /// A real number; `check` says what is in range, `expected` says it in words.
+    mutating func number(_ node: YAMLNode, _ what: String, expected: String = "a number",
+                         _ check: (Double) -> Bool = { _ in true }) -> Double? {
+        guard let s = node.scalar, s.style == .plain, let n = NumberSyntax.parse(s.value) else {
+            report(SpecDiagnostics.wrongType(what, expected: "a number", got: node.kindDescription, node.range))
+            return nil
+        }
+        let v: Double
+        switch n {
+        case let .integer(i): v = Double(i)
+        case .overflow: v = Double(s.value) ?? .infinity
+        case let .float(f): v = f
+        }
+        guard v.isFinite, check(v) else {
+            report(SpecDiagnostics.outOfRange(what, s.value, expected: expected, node.range))
+            return nil
+        }
+        return v
+    }
+
+    /// An integer: a literal, or (where `dimsAllowed`) an integer expression
+    /// over dims such as `4 * units`. Checked against `minimum`.
+    mutating func integer(_ node: YAMLNode, _ what: String, minimum: Int? = 1, dimsAllowed: Bool = true) -> Int? {
+        guard let s = node.scalar, !(s.style == .plain && (s.isNull || s.bool != nil)) else {
+            report(SpecDiagnostics.wrongType(what, expected: "an integer", got: node.kindDescription, node.range))
+            return nil
+        }
+        var value: Int?
+        if s.style == .plain, let n = NumberSyntax.parse(s.value) {
+            switch n {
+            case let .integer(i): value = i
+            case .overflow:
+                report(SpecDiagnostics.dimArithmetic("\(what) \(s.value) does not fit in 64 bits", node.range))
+                return nil
+            case .float:
+                report(SpecDiagnostics.wrongType(what, expected: "an integer", got: node.kindDescription, node.range))
+                return nil
+            }
+        } else if dimsAllowed {
+            guard let e = parse(s) else { return nil }
+            value = evaluateInteger(e, what)
+        } else {
+            report(SpecDiagnostics.wrongType(what, expected: "an integer", got: node.kindDescription, node.range))
+            return nil
+        }
+        guard let v = value else { return nil }
+        if let minimum, v < minimum {
+            report(SpecDiagnostics.outOfRange(what, String(v), expected: minimum == 1 ? "at least 1" : "at least \(minimum)", node.range))
+            return nil
+        }
+        return v
+    }
+
+    /// An integer or a pair `[h, w]` of them (kernels, strides, padding).
+    mutating func integerPair(_ node: YAMLNode, _ what: String, minimum: Int) -> (Int, Int)? {
+        if let items = node.items {
+            guard items.count == 2 else {
+                report(SpecDiagnostics.wrongType(what, expected: "an integer or a list of 2 integers [height, width]",
+                                                 got: "a list of \(items.count)", node.range))
+                return nil
+            }
+            guard let a = integer(items[0], what, minimum: minimum), let b = integer(items[1], what, minimum: minimum) else { return nil }
+            return (a, b)
+        }
+        guard let v = integer(node, what, minimum: minimum) else { return nil }
+        return (v, v)
+    }
+
+    /// A name that must be an identifier.
+    mutating func identifier(_ node: YAMLNode, _ what: String) -> String? {
+        guard let s = string(node, what) else { return nil }
+        guard Self.isIdentifier(s) else {
+            report(SpecDiagnostics.badName(what, s, pattern: "letters, digits and '_', not starting with a digit", node.range))
+            return nil
+        }
+        return s
+    }
+
+    /// Checks a key used as a declared name.
+    mutating func declaredName(_ key: YAMLScalarNode, _ what: String) -> Bool {
+        guard Self.isIdentifier(key.value) else {
+            report(SpecDiagnostics.badName(what, key.value, pattern: "letters, digits and '_', not starting with a digit", key.range))
+            return false
+        }
+        return true
+    }
+
+    /// Parses a scalar as an expression, reporting syntax errors.
+    mutating func parse(_ s: YAMLScalar) -> Expr? {
+        switch ExprParser.parse(s, in: file) {
+        case let .success(e): return e
+        case let .failure(d):
+            report(d)
+            return nil
+        }
+    }
+
+    /// Parses a node as an expression (strings and plain numbers).
+    mutating func expression(_ node: YAMLNode, _ what: String) -> Expr? {
+        guard let s = node.scalar, !(s.style == .plain && (s.isNull || s.bool != nil)) else {
+            report(SpecDiagnostics.wrongType(what, expected: "an expression (a string)", got: node.kindDescription, node.range))
+            return nil
+        }
+        return parse(s)
+    }
+
+    /// A node as a list (a single item is not promoted).
+    mutating func list(_ node: YAMLNode, _ what: String) -> [YAMLNode]? {
+        guard let items = node.items else {
+            report(SpecDiagnostics.notList(what, got: node.kindDescription, node.range))
+            return nil
+        }
+        return items
+    }
+
+    /// A name or a list of names (`update: g` or `update: [g, d]`).
+    mutating func nameList(_ node: YAMLNode, _ what: String) -> [Located<String>]? {
+        let items = node.items ?? [node]
+        var out: [Located<String>] = []
+        for i in items {
+            guard let s = string(i, what) else { return nil }
+            out.append(Located(s, i.range))
+        }
+        return out
+    }
+}

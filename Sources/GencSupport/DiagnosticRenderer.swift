@@ -1,0 +1,65 @@
+/// Renders diagnostics the way compilers do, for people and for editors:
+///
+///     models/dcgan.yaml:23:9: error: MESSAGE
+///        23 |       - conv: {filters: 128, kernel: 4}
+///           |         ^~~~
+///     models/dcgan.yaml:21:9: note: NOTE
+public struct DiagnosticRenderer {
+    public init() {}
+
+    public func render(_ d: Diagnostic) -> String {
+        var out = header(d.range, path: d.path, severity: d.severity, message: d.message)
+        if let r = d.range { out += excerpt(r) }
+        for n in d.notes {
+            out += header(n.range, path: n.range?.file.path ?? d.path, severity: .note, message: n.message)
+        }
+        return out
+    }
+
+    public func render(_ ds: [Diagnostic]) -> String { ds.map(render).joined() }
+
+    private func header(_ r: SourceRange?, path: String?, severity: Severity, message: String) -> String {
+        let place: String
+        if let r { place = "\(r.file.path):\(r.start.line):\(r.start.column)" } else { place = path ?? "genc" }
+        return "\(place): \(severity.rawValue): \(message)\n"
+    }
+
+    /// The source line with a gutter, and a caret under the range
+    /// (`~` continues it to the range's end when that is on the same line).
+    private func excerpt(_ r: SourceRange) -> String {
+        let line = r.file.lineText(r.start.line)
+        let number = String(r.start.line)
+        let pad = String(repeating: " ", count: max(4, number.count + 1) - number.count)
+        let gutter = String(repeating: " ", count: pad.count + number.count)
+        var shown = String.UnicodeScalarView()
+        for s in line.unicodeScalars { shown.append(s == "\t" ? " " : s) }
+        let lineLength = line.unicodeScalars.count
+        let col = min(max(r.start.column, 1), lineLength + 1)
+        var marker = String(repeating: " ", count: col - 1) + "^"
+        if r.end.line == r.start.line, r.end.column > col + 1 {
+            marker += String(repeating: "~", count: min(r.end.column, lineLength + 1) - col - 1)
+        }
+        return "\(pad)\(number) | \(String(shown))\n\(gutter) | \(marker)\n"
+    }
+
+    /// The diagnostics as JSON values (for `--json`).
+    public func json(_ ds: [Diagnostic]) -> JSONValue {
+        .array(ds.map { d in
+            var o: [(String, JSONValue)] = [
+                ("severity", .string(d.severity.rawValue)),
+                ("id", .string(d.id)),
+                ("message", .string(d.message)),
+            ]
+            o.append(contentsOf: place(d.range, path: d.path))
+            o.append(("notes", .array(d.notes.map { n in
+                .object([("message", .string(n.message))] + place(n.range, path: nil))
+            })))
+            return .object(o)
+        })
+    }
+
+    private func place(_ r: SourceRange?, path: String?) -> [(String, JSONValue)] {
+        guard let r else { return path.map { [("file", .string($0))] } ?? [] }
+        return [("file", .string(r.file.path)), ("line", .int(r.start.line)), ("column", .int(r.start.column))]
+    }
+}

@@ -1,0 +1,70 @@
+import GencSupport
+
+/// The catalog of messages for YAML reading and expression parsing.
+public enum SyntaxDiagnostics {
+    static func emptyFile(_ file: SourceFile) -> Diagnostic {
+        Diagnostic(id: "empty-file", message: "the model file is empty; it must be a YAML mapping with at least 'genc', 'name', 'inputs' and 'networks'",
+                   at: file.range(at: SourceLocation(line: 1, column: 1)))
+    }
+    static func internalLibyaml(_ file: SourceFile) -> Diagnostic {
+        Diagnostic(id: "yaml-init", message: "libyaml could not start a parser (out of memory?)", at: nil, path: file.path)
+    }
+    static func secondDocument(_ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "multiple-documents", message: "a second YAML document starts here; a model file holds exactly one", at: r)
+    }
+    static func undefinedAlias(_ name: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "undefined-alias", message: "alias '*\(name)' refers to no anchor defined before it", at: r)
+    }
+    static func tooManyNodes(_ limit: Int, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "too-many-nodes", message: "the document expands to more than \(limit) YAML nodes (an alias bomb?); refusing to read further", at: r)
+    }
+    static func tooDeep(_ limit: Int, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "too-deep", message: "collections nested more than \(limit) levels deep; a model file never needs this", at: r)
+    }
+    static func tag(_ tag: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "yaml-tag", message: "YAML tags ('\(tag)') are not part of the genc language; remove the tag", at: r)
+    }
+    static func complexKey(_ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "complex-key", message: "a mapping key must be a plain name, not a list or mapping", at: r)
+    }
+    static func nullKey(_ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "null-key", message: "a mapping key must be a name, not null", at: r)
+    }
+    static func duplicateKey(_ key: String, _ r: SourceRange, first: SourceRange) -> Diagnostic {
+        Diagnostic(id: "duplicate-key", message: "duplicate key '\(key)'", at: r)
+            .note("'\(key)' first appears here", at: first)
+    }
+
+    // MARK: - Expressions
+
+    static func unexpectedCharacter(_ c: Unicode.Scalar, _ r: SourceRange) -> Diagnostic {
+        let shown = c.value < 0x20 || c.value == 0x7F ? "U+\(String(c.value, radix: 16, uppercase: true))" : "'\(c)'"
+        return Diagnostic(id: "expr-character", message: "unexpected character \(shown) in expression", at: r)
+    }
+    static func expected(_ what: String, got: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-syntax", message: "expected \(what), got \(got)", at: r)
+    }
+    static func unclosed(_ open: String, _ r: SourceRange, opened: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-unclosed", message: "expected '\(open == "(" ? ")" : "]")' to close this '\(open)'", at: r)
+            .note("'\(open)' opened here", at: opened)
+    }
+    static func emptyExpression(_ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-empty", message: "expected an expression, got nothing", at: r)
+    }
+    static func tooDeep(limit: Int, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-too-deep", message: "expression nests more than \(limit) levels deep; split it into graph nodes", at: r)
+    }
+    static func tooLong(limit: Int, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-too-long", message: "expression longer than \(limit) characters; split it into graph nodes", at: r)
+    }
+    static func badNumber(_ text: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-number", message: "'\(text)' is not a number genc can represent", at: r)
+    }
+    static func duplicateKeyword(_ name: String, _ r: SourceRange, first: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-duplicate-keyword", message: "keyword argument '\(name)' given twice", at: r)
+            .note("first given here", at: first)
+    }
+    static func positionalAfterKeyword(_ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-positional-after-keyword", message: "positional argument after a keyword argument", at: r)
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import Genc
+import GencSpec
+
+/// Options shared by every verb that reads a model.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "The model file (YAML).")
+    var file: String
+
+    @Option(name: .customLong("dim"), help: ArgumentHelp("Override a dim: NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
+    var dims: [String] = []
+
+    func validate() throws {
+        for d in dims where FrontEnd.parseDimOverride(d) == nil {
+            throw ValidationError("--dim expects NAME=VALUE with a positive integer VALUE, got '\(d)'")
+        }
+    }
+
+    var specOptions: SpecOptions {
+        SpecOptions(dimOverrides: dims.compactMap(FrontEnd.parseDimOverride))
+    }
+}
