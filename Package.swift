@@ -36,8 +36,8 @@ let package = Package(
         .target(name: "GencTestSupport", dependencies: ["GencSupport"], path: "Tests/GencTestSupport"),
         .testTarget(name: "GencSupportTests", dependencies: ["GencSupport", "GencTestSupport"]),
         .testTarget(name: "GencSyntaxTests", dependencies: ["GencSyntax", "GencTestSupport"]),
-        .testTarget(name: "GencSpecTests", dependencies: ["GencSpec", "Genc", "GencTestSupport"]),
+        .testTarget(name: "GencSpecTests", dependencies: ["GencSpec", "GencSyntax", "Genc", "GencTestSupport"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
-        .testTarget(name: "GencCLITests", dependencies: ["Genc", "GencTestSupport"]),
+        .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencTestSupport"]),
     ]
 )

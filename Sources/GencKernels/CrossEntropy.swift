@@ -5,14 +5,6 @@
 //
 // Bad ids are counted, as in Gather.swift: their loss and gradient rows are 0.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// loss[r] = logsumexp(logits[r, :]) − logits[r, ids[r]].
 ///
 /// - logits: (R, V); ids: (R), Int32; loss: (R), overwritten
@@ -26,7 +18,8 @@ public func softmaxCrossEntropy(
         let row = logits + r * v
         let id = Int(ids[r])
         guard id >= 0 && id < v else { loss[r] = 0; bad += 1; continue }
-        loss[r] = logSumExp(row, v) - row[id]
+        let (m, logSum) = maxAndLogSumExp(row, v)
+        loss[r] = (m - row[id]) + logSum
     }
     return bad
 }
@@ -49,26 +42,10 @@ public func softmaxCrossEntropyBackward(
             bad += 1
             continue
         }
-        let shift = logSumExp(row, v)
+        let (m, logSum) = maxAndLogSumExp(row, v)
         let g = dloss[r]
-        map8(row, out, v) { x in g * vexp(x - shift) }
+        map8(row, out, v) { x in g * vexp((x - m) - logSum) }
         out[id] -= g
     }
     return bad
-}
-
-/// log Σ exp(x[i]), shifted by the maximum.
-@inline(__always)
-func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    let m = max8(x, n)
-    if m == -.infinity { return m }
-    var acc = Vec8(repeating: 0)
-    var i = 0
-    while i + 8 <= n {
-        acc += vexp(load8(x + i) - m)
-        i += 8
-    }
-    var total = acc.sum()
-    while i < n { total += vexp(Vec8(repeating: x[i] - m))[0]; i += 1 }
-    return m + logf(total)
 }

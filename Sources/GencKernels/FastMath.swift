@@ -1,7 +1,7 @@
-// FastMath.swift — vectorised exp, tanh and sigmoid on SIMD8<Float>, and
-// the row helpers (map, sum, max) the kernels build on.
+// FastMath.swift — vectorised exp, log, tanh, sigmoid and sin/cos of 2πu on
+// SIMD8<Float>, and the row helpers (map, sum, max) the kernels build on.
 //
-// libm's expf/tanhf are scalar calls; these are branch-free polynomials in
+// libm's expf/logf/tanhf are scalar calls; these are branch-free polynomials in
 // 8 lanes (two SSE registers on the default target), within a few ulp of
 // libm (tested in FastMathTests). No SIMD conversion to integers is used:
 // the rounding of x·log2(e) goes through a magic-number add, which also
@@ -39,6 +39,85 @@ func vexp(_ x: Vec8) -> Vec8 {
     return p * s1 * s2
 }
 
+// MARK: - log
+
+/// ln(x) per lane (Cephes logf): x = m·2^e with m in [√½, √2), ln(m) by a
+/// degree-9 polynomial in m − 1. Subnormals are scaled up first; 0 → −inf,
+/// negative → NaN, +inf → +inf, NaN → NaN.
+@inline(__always)
+func vlog(_ x: Vec8) -> Vec8 {
+    let tiny = x .< Float.leastNormalMagnitude
+    var xs = x
+    xs.replace(with: x * 8_388_608, where: tiny)  // 2^23
+    let bits = unsafeBitCast(xs, to: SIMD8<Int32>.self)
+    var e = ((bits &>> 23) & 0xff) &- 126
+    e.replace(with: e &- 23, where: tiny)
+    var m = unsafeBitCast((bits & 0x007f_ffff) | 0x3f00_0000, to: Vec8.self)  // [0.5, 1)
+    let below = m .< 0.707_106_78
+    e.replace(with: e &- 1, where: below)
+    m.replace(with: m + m, where: below)
+    m -= 1
+    let ef = intToFloat(e)
+    let z = m * m
+    var p = Vec8(repeating: 7.037_683_629_2e-2)
+    p = p * m - 1.151_461_031_0e-1
+    p = p * m + 1.167_699_874_0e-1
+    p = p * m - 1.242_014_084_6e-1
+    p = p * m + 1.424_932_278_7e-1
+    p = p * m - 1.666_805_766_5e-1
+    p = p * m + 2.000_071_476_5e-1
+    p = p * m - 2.499_999_399_3e-1
+    p = p * m + 3.333_333_117_4e-1
+    var y = p * m * z
+    y += ef * -2.121_944_40e-4
+    y -= 0.5 * z
+    var r = m + y + ef * 0.693_359_375
+    r.replace(with: .infinity, where: x .== .infinity)
+    r.replace(with: -.infinity, where: x .== 0)
+    r.replace(with: .nan, where: x .< 0 .| x .!= x)
+    return r
+}
+
+/// ln(1 + u) per lane, accurate for tiny u: ln(w)·u/(w − 1) with w = 1 + u
+/// (Goldberg's trick), u itself where w rounds to 1.
+@inline(__always)
+func vlog1p(_ u: Vec8) -> Vec8 {
+    let w = 1 + u
+    var r = vlog(w) * (u / (w - 1))
+    r.replace(with: u, where: w .== 1)
+    r.replace(with: .infinity, where: u .== .infinity)
+    return r
+}
+
+// MARK: - sin, cos
+
+/// (sin 2πu, cos 2πu) per lane, for |u| up to about 2^20: u is cut into a
+/// quarter turn q/4 plus |f| <= 1/8, and 2πf goes through Cephes's
+/// sinf/cosf polynomials.
+@inline(__always)
+func vsincos2pi(_ u: Vec8) -> (sin: Vec8, cos: Vec8) {
+    let magic: Float = 12_582_912
+    let t = u * 4 + magic
+    let q = unsafeBitCast(t, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+    let a = (u - (t - magic) * 0.25) * (2 * Float.pi)
+    let z = a * a
+    var s = Vec8(repeating: -1.951_529_589_1e-4)
+    s = s * z + 8.332_160_873_6e-3
+    s = s * z - 1.666_665_461_1e-1
+    s = s * z * a + a
+    var c = Vec8(repeating: 2.443_315_711_809_948e-5)
+    c = c * z - 1.388_731_625_493_765e-3
+    c = c * z + 4.166_664_568_298_827e-2
+    c = c * z * z - 0.5 * z + 1
+    let swap = (q & 1) .!= 0
+    var (sinR, cosR) = (s, c)
+    sinR.replace(with: c, where: swap)
+    cosR.replace(with: s, where: swap)
+    sinR.replace(with: -sinR, where: (q & 2) .!= 0)
+    cosR.replace(with: -cosR, where: ((q &+ 1) & 2) .!= 0)
+    return (sinR, cosR)
+}
+
 // MARK: - tanh, sigmoid
 
 /// tanh(x) per lane: an odd polynomial for |x| < 0.625 (Cephes tanhf),
@@ -65,6 +144,13 @@ func vtanh(_ x: Vec8) -> Vec8 {
 @inline(__always)
 func vsigmoid(_ x: Vec8) -> Vec8 {
     1 / (1 + vexp(-x))
+}
+
+/// Float(e) per lane for |e| < 2^22, through the magic-number add (no SIMD conversion).
+@inline(__always)
+func intToFloat(_ e: SIMD8<Int32>) -> Vec8 {
+    let magic: Float = 12_582_912
+    return unsafeBitCast(e &+ Int32(bitPattern: magic.bitPattern), to: Vec8.self) - magic
 }
 
 // MARK: - Row helpers

@@ -31,7 +31,7 @@ public func softmax(
     }
 }
 
-/// y = log_softmax(x) = x − max − log Σ exp(x − max), along the last axis.
+/// y = log_softmax(x) = (x − max) − log Σ exp(x − max), along the last axis.
 ///
 /// - x: (rows, n); y: (rows, n), may be the same buffer as x
 public func logSoftmax(
@@ -40,8 +40,8 @@ public func logSoftmax(
 ) {
     forSoftmaxRows(rows: rows, n: n, threads: threads) { r in
         let (src, dst) = (x + r * n, y + r * n)
-        let shift = logSumExp(src, n)
-        for j in 0..<n { dst[j] = src[j] - shift }
+        let (m, logSum) = maxAndLogSumExp(src, n)
+        for j in 0..<n { dst[j] = (src[j] - m) - logSum }
     }
 }
 
@@ -85,6 +85,23 @@ public func logSoftmaxBackward(
 }
 
 // MARK: - Helpers
+
+/// The row maximum m and log Σ exp(x[i] − m); logsumexp(x) = m + that.
+/// Kept apart so callers can form (x − m) − log Σ, which loses less than
+/// x − (m + log Σ) when |x| is large. An all −inf row gives (−inf, NaN).
+@inline(__always)
+func maxAndLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> (max: Float, logSum: Float) {
+    let m = max8(x, n)
+    var acc = Vec8(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        acc += vexp(load8(x + i) - m)
+        i += 8
+    }
+    var total = acc.sum()
+    while i < n { total += vexp(Vec8(repeating: x[i] - m))[0]; i += 1 }
+    return (m, logf(total))
+}
 
 @inline(__always)
 private func forSoftmaxRows(rows: Int, n: Int, threads: Int, _ body: (Int) -> Void) {

@@ -1,8 +1,9 @@
 // Unary.swift — elementwise unary functions and their derivatives.
 //
-// One `switch` per call picks a tight loop; exp, tanh, sigmoid and the tanh
-// form of GELU run 8 lanes at a time through FastMath.swift, the rest are
-// loops the compiler vectorises or libm calls (log, erf, log1p). Big arrays
+// One `switch` per call picks a tight loop; exp, log, tanh, sigmoid,
+// softplus and the tanh form of GELU run 8 lanes at a time through
+// FastMath.swift, the rest are loops the compiler vectorises, or libm's erf
+// (exact GELU). Big arrays
 // are split over threads in fixed blocks (Parallel.swift), so results do
 // not depend on the thread count.
 //
@@ -52,7 +53,7 @@ private func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMut
     switch op {
     case .neg: for i in 0..<n { y[i] = -x[i] }
     case .exp: map8(x, y, n, vexp)
-    case .log: for i in 0..<n { y[i] = logf(x[i]) }
+    case .log: map8(x, y, n, vlog)
     case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
     case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
     case .tanh: map8(x, y, n, vtanh)
@@ -62,7 +63,12 @@ private func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMut
     case .leakyRelu(let slope):
         map8(x, y, n) { v in var v = v; v.replace(with: v * slope, where: v .< 0); return v }
     case .softplus:
-        for i in 0..<n { y[i] = Swift.max(x[i], 0) + log1pf(expf(-Swift.abs(x[i]))) }
+        map8(x, y, n) { v in
+            var pos = v, neg = v
+            pos.replace(with: 0, where: v .< 0)
+            neg.replace(with: -v, where: v .> 0)  // −|v|
+            return pos + vlog1p(vexp(neg))
+        }
     case .gelu:
         for i in 0..<n { y[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.707_106_78)) }
     case .geluTanh:

@@ -55,6 +55,17 @@ public struct ConvConfig: Sendable, Equatable {
     public var activation: Activation?
     public var bias: Bool
 
+    public init(filters: Int, kernel: (Int, Int), stride: (Int, Int), padding: Padding, outputPadding: (Int, Int),
+                activation: Activation?, bias: Bool) {
+        self.filters = filters
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.outputPadding = outputPadding
+        self.activation = activation
+        self.bias = bias
+    }
+
     public static func == (a: ConvConfig, b: ConvConfig) -> Bool {
         a.filters == b.filters && a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding
             && a.outputPadding == b.outputPadding && a.activation == b.activation && a.bias == b.bias

@@ -107,12 +107,11 @@ extension SpecValidator {
     /// Overflow and inexact division are errors at the operator's operands.
     mutating func evaluateInteger(_ e: Expr, _ what: String) -> Int? {
         switch e.kind {
-        case let .number(v, isInteger):
-            guard isInteger, let i = e.integerLiteral ?? (v.magnitude < 9e15 ? Int(exactly: v) : nil) else {
-                report(SpecDiagnostics.dimArithmetic("\(what): '\(e)' is not an integer", e.range))
-                return nil
-            }
+        case let .integer(i):
             return i
+        case .real:
+            report(SpecDiagnostics.dimArithmetic("\(what): '\(e)' is not an integer", e.range))
+            return nil
         case let .name(n):
             if let v = dims[n] { return v }
             if dimRanges[n] != nil { return nil }  // declared, but its own definition failed

@@ -10,6 +10,9 @@ enum NameBinding {
     case layerNode
     /// An expression node; its expression tells whether it is a record.
     case expressionNode(Expr)
+    /// A node whose definition had errors (already reported): known, but
+    /// nothing more is checked about its uses.
+    case unresolved
 }
 
 /// The names visible to an expression, and what it may do.
@@ -40,7 +43,7 @@ extension SpecValidator {
 
     private mutating func check(_ e: Expr, _ scope: ExpressionScope, _ facts: inout ExpressionFacts, position: Position) {
         switch e.kind {
-        case .number:
+        case .integer, .real:
             return
         case .bool:
             if position != .keyword {
@@ -206,6 +209,7 @@ extension SpecValidator {
             return Builtin(rawValue: callee.name) != nil || networkOutputs[callee.name] != nil
         case let .name(n):
             guard let b = scope.names[n] else { return false }
+            if case .unresolved = b { return false }
             if case let .expressionNode(x) = b { return isCheckable(x, scope, depth: depth + 1) }
             return true
         default:

@@ -24,17 +24,19 @@ extension SpecValidator {
             guard declaredName(p.key, "node") else { ok = false; continue }
             if let a = arguments.first(where: { $0.name == p.key.value }) {
                 report(SpecDiagnostics.shadows("node", p.key.value, other: "the argument '\(a.name)'", p.key.range, otherRange: a.range))
+                scope.names[p.key.value] = .unresolved
                 ok = false
                 continue
             }
             if let d = dimRanges[p.key.value] {
                 report(SpecDiagnostics.shadows("node", p.key.value, other: "the dim '\(p.key.value)'", p.key.range, otherRange: d))
+                scope.names[p.key.value] = .unresolved
                 ok = false
                 continue
             }
             valid.append(p)
-            if let s = p.value.scalar, let e = ExprParser.parse(s, in: file).success {
-                scope.names[p.key.value] = .expressionNode(e)
+            if let s = p.value.scalar {
+                scope.names[p.key.value] = ExprParser.parse(s, in: file).success.map { .expressionNode($0) } ?? .unresolved
             } else {
                 scope.names[p.key.value] = .layerNode
             }
@@ -105,7 +107,7 @@ extension SpecValidator {
                 ok = false
                 continue
             }
-            if case .dim = b {
+            if case .dim = b, dims[f.value] != nil {
                 report(SpecDiagnostics.misuse("'\(f.value)' is a dim, not a tensor; 'from:' names nodes or arguments", f.range))
                 ok = false
             }
@@ -175,26 +177,30 @@ extension SpecValidator {
             }
         }
         let stuck = order.filter { indegree[$0.0, default: 0] > 0 }
-        guard let start = stuck.first else { return true }
-        // Walk from a stuck node along stuck edges until a node repeats.
-        var path: [String] = [start.0]
-        var position: [String: Int] = [start.0: 0]
-        var current = start.0
-        while true {
-            guard let next = edges[current]?.first(where: { indegree[$0, default: 0] > 0 }) else { break }
-            if let i = position[next] {
-                let cycle = Array(path[i...])
-                let ranges = Dictionary(order.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
-                let first = order.first { cycle.contains($0.0) }?.0 ?? start.0
-                let k = cycle.firstIndex(of: first) ?? 0
-                let rotated = Array(cycle[k...] + cycle[..<k])
-                report(SpecDiagnostics.cycle(what, path: rotated + [first], ranges[first] ?? start.1,
-                                             notes: rotated.dropFirst().compactMap { n in ranges[n].map { (n, $0) } }))
-                return false
+        guard !stuck.isEmpty else { return true }
+        let ranges = Dictionary(order.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        // Every cycle once: walk from each stuck node along stuck edges until
+        // a node repeats; a walk that runs into a reported cycle found nothing new.
+        var onReportedCycle = Set<String>()
+        for (start, _) in stuck where !onReportedCycle.contains(start) {
+            var path: [String] = [start]
+            var position: [String: Int] = [start: 0]
+            var current = start
+            while let next = edges[current]?.first(where: { indegree[$0, default: 0] > 0 }), !onReportedCycle.contains(next) {
+                if let i = position[next] {
+                    let cycle = Array(path[i...])
+                    let first = order.first { cycle.contains($0.0) }?.0 ?? start
+                    let k = cycle.firstIndex(of: first) ?? 0
+                    let rotated = Array(cycle[k...] + cycle[..<k])
+                    report(SpecDiagnostics.cycle(what, path: rotated + [first], ranges[first] ?? stuck[0].1,
+                                                 notes: rotated.dropFirst().compactMap { n in ranges[n].map { (n, $0) } }))
+                    onReportedCycle.formUnion(cycle)
+                    break
+                }
+                position[next] = path.count
+                path.append(next)
+                current = next
             }
-            position[next] = path.count
-            path.append(next)
-            current = next
         }
         return false
     }

@@ -103,15 +103,12 @@ extension SpecValidator {
             return NetworkSpec(name: name, range: p.key.range, arguments: args, body: .layers(layers), outputs: [],
                                returnsRecord: false, callees: [])
         case let (nil, g?):
-            guard let args else {
-                _ = graphNodes(g.value, network: name, arguments: [])
-                return nil
-            }
-            guard let (nodes, callees) = graphNodes(g.value, network: name, arguments: args) else { return nil }
+            let graph = graphNodes(g.value, network: name, arguments: args ?? [])
             guard let o = f["out"] else {
                 report(SpecDiagnostics.missingKey("out", in: context, p.key.range))
                 return nil
             }
+            guard let args, let (nodes, callees) = graph else { return nil }
             guard let outputs = outputs(o.value, network: name, nodes: nodes, arguments: args) else { return nil }
             return NetworkSpec(name: name, range: p.key.range, arguments: args, body: .graph(nodes), outputs: outputs,
                                returnsRecord: o.value.items != nil, callees: callees)
@@ -141,6 +138,10 @@ extension SpecValidator {
                     ok = false
                     continue
                 }
+            } else if item.pairs?.isEmpty == true {
+                report(SpecDiagnostics.layerSemantics("an empty mapping is not a layer; name the layer kind (- dense: 400)", item.range))
+                ok = false
+                continue
             } else {
                 report(SpecDiagnostics.wrongType("a layer", expected: "a layer name (- relu) or a mapping (- dense: 400)", got: item.kindDescription, item.range))
                 ok = false

@@ -56,7 +56,11 @@ extension SpecValidator {
                         ok = false
                         continue
                     }
-                    guard let e = expression(q.value, "node '\(q.key.value)' of \(context)") else { ok = false; continue }
+                    guard let e = expression(q.value, "node '\(q.key.value)' of \(context)") else {
+                        scope.names[q.key.value] = .unresolved
+                        ok = false
+                        continue
+                    }
                     scope.names[q.key.value] = .expressionNode(e)
                     parsed.append((q, e))
                 }

@@ -39,7 +39,8 @@ extension SpecValidator {
         var grid = (rows: 8, columns: 8)
         if let g = f["grid"] {
             if let items = g.value.items, items.count == 2 {
-                if let r = integer(items[0], "the rows of 'grid'"), let c = integer(items[1], "the columns of 'grid'") { grid = (r, c) } else { ok = false }
+                let r = integer(items[0], "the rows of 'grid'"), c = integer(items[1], "the columns of 'grid'")
+                if let r, let c { grid = (r, c) } else { ok = false }
             } else {
                 report(SpecDiagnostics.wrongType("'grid'", expected: "a list [rows, columns]", got: g.value.kindDescription, g.value.range))
                 ok = false

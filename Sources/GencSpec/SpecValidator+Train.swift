@@ -162,7 +162,7 @@ extension SpecValidator {
             }
         }
         if (kind == .cifar10 || kind == .text), path == nil, f["path"] == nil {
-            report(SpecDiagnostics.missingKey("path", in: "the \(kind.rawValue) dataset", d.value.range))
+            report(SpecDiagnostics.missingKey("path", in: "the \(kind.rawValue) dataset", key))
             ok = false
         }
         // The dataset must fit the input it feeds.

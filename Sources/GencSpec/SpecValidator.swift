@@ -56,10 +56,13 @@ public struct SpecValidator {
         }
         var version = 1
         if let v = top["genc"] {
-            if let n = v.value.scalar.flatMap({ NumberSyntax.parse($0.value) }), n == .integer(1), v.value.scalar?.style == .plain {
+            let s = v.value.scalar
+            if let s, s.style == .plain, NumberSyntax.parse(s.value) == .integer(1) {
                 version = 1
+            } else if let s, s.style == .plain, case .integer? = NumberSyntax.parse(s.value) {
+                report(SpecDiagnostics.version(s.value, v.value.range))
             } else {
-                report(SpecDiagnostics.version(v.value.scalar?.value ?? v.value.kindDescription, v.value.range))
+                report(SpecDiagnostics.wrongType("'genc' (the language version)", expected: "the integer 1", got: v.value.kindDescription, v.value.range))
             }
         }
         var name = Located("", start)

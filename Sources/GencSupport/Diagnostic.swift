@@ -66,12 +66,14 @@ public struct DiagnosticBag: Sendable {
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
 
     /// Diagnostics sorted by file position (stable for equal positions), the
-    /// order a compiler user expects to read them in.
+    /// order a compiler user expects to read them in, each said once (a YAML
+    /// alias repeats its anchor's nodes, and so their problems).
     public var sorted: [Diagnostic] {
-        diagnostics.enumerated().sorted { a, b in
+        var seen = Set<String>()
+        return diagnostics.enumerated().sorted { a, b in
             let la = a.element.range?.start ?? SourceLocation(line: 0, column: 0)
             let lb = b.element.range?.start ?? SourceLocation(line: 0, column: 0)
             return la == lb ? a.offset < b.offset : la < lb
-        }.map(\.element)
+        }.map(\.element).filter { seen.insert("\($0.id)|\($0.range?.description ?? $0.path ?? "")|\($0.message)").inserted }
     }
 }

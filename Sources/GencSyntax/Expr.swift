@@ -3,8 +3,10 @@ import GencSupport
 /// An expression of the model language (LANGUAGE.md §5) with the file range
 /// of every node.
 public indirect enum ExprKind: Sendable {
-    /// A number literal; `isInteger` when written without `.`/exponent.
-    case number(Double, isInteger: Bool)
+    /// An integer literal (written without `.` or exponent), exact in 64 bits.
+    case integer(Int)
+    /// A real literal.
+    case real(Double)
     case bool(Bool)
     /// A name: an input, a dim, a graph node, an `in:` argument.
     case name(String)
@@ -35,7 +37,7 @@ public struct Expr: Sendable {
     /// The integer value when the expression is an integer literal (possibly negated).
     public var integerLiteral: Int? {
         switch kind {
-        case let .number(v, true) where v.magnitude <= 9.0e15: return Int(v)
+        case let .integer(v): return v
         case let .unary(.negate, e): return e.integerLiteral.map { -$0 }
         default: return nil
         }
@@ -44,7 +46,7 @@ public struct Expr: Sendable {
     /// The children, in source order.
     public var children: [Expr] {
         switch kind {
-        case .number, .bool, .name: return []
+        case .integer, .real, .bool, .name: return []
         case let .unary(_, e): return [e]
         case let .binary(_, a, b): return [a, b]
         case let .call(_, args, kws): return args + kws.map(\.value)
@@ -93,7 +95,8 @@ extension Expr: CustomStringConvertible {
     /// Canonical text, fully parenthesised where precedence would otherwise hide structure.
     public var description: String {
         switch kind {
-        case let .number(v, isInt): return isInt && v.magnitude < 1e15 ? String(Int(v)) : "\(v)"
+        case let .integer(v): return String(v)
+        case let .real(v): return "\(v)"
         case let .bool(b): return b ? "true" : "false"
         case let .name(n): return n
         case let .unary(op, e): return "\(op.rawValue)\(e.parenthesized)"

@@ -79,11 +79,14 @@ public struct ExprParser {
     private func node(_ kind: ExprKind, from a: SourceRange, to b: SourceRange, children: [Expr]) throws -> Expr {
         let depth = 1 + (children.map(\.depth).max() ?? 0)
         if depth > Self.maxDepth {
-            throw Failure(diagnostic: SyntaxDiagnostics.tooDeep(limit: Self.maxDepth, a))
+            throw Failure(diagnostic: SyntaxDiagnostics.tooDeep(limit: Self.maxDepth, b))
         }
         return Expr(kind, a.union(b), depth: depth)
     }
 
+    /// Counts one level of syntactic nesting (a parenthesis, bracket, call or
+    /// unary operator); the error points at the token that opens the level
+    /// past the limit.
     private mutating func enter() throws {
         recursion += 1
         if recursion > Self.maxDepth {
@@ -94,8 +97,6 @@ public struct ExprParser {
     // MARK: - Grammar
 
     private mutating func parseExpression() throws -> Expr {
-        try enter()
-        defer { recursion -= 1 }
         var lhs = try parseTerm()
         while isPunct("+") || isPunct("-") {
             let op: BinaryOperator = isPunct("+") ? .add : .subtract
@@ -118,10 +119,10 @@ public struct ExprParser {
     }
 
     private mutating func parseUnary() throws -> Expr {
-        try enter()
-        defer { recursion -= 1 }
         if isPunct("-") || isPunct("+") {
             let t = current
+            try enter()
+            defer { recursion -= 1 }
             pos += 1
             let operand = try parseUnary()
             return try node(.unary(t.text == "-" ? .negate : .plus, operand), from: range(t), to: operand.range, children: [operand])
@@ -138,10 +139,12 @@ public struct ExprParser {
     }
 
     private mutating func parsePostfix() throws -> Expr {
+        let primaryToken = current
+        let primaryIndex = pos
         var e = try parsePrimary()
         while true {
             if isPunct("(") {
-                guard case let .name(n) = e.kind else {
+                guard case let .name(n) = e.kind, case .identifier = primaryToken.kind, pos == primaryIndex + 1 else {
                     throw Failure(diagnostic: SyntaxDiagnostics.expected("an operator (only a function or network name can be called)", got: "'('", range(current)))
                 }
                 e = try parseCall(Identifier(n, e.range))
@@ -155,6 +158,8 @@ public struct ExprParser {
                 e = try node(.field(e, field), from: e.range, to: field.range, children: [e])
             } else if isPunct("[") {
                 let open = current
+                try enter()
+                defer { recursion -= 1 }
                 pos += 1
                 var subs: [Subscript] = []
                 repeat {
@@ -197,6 +202,8 @@ public struct ExprParser {
 
     private mutating func parseCall(_ callee: Identifier) throws -> Expr {
         let open = current
+        try enter()
+        defer { recursion -= 1 }
         pos += 1
         var args: [Expr] = []
         var keywords: [KeywordArgument] = []
@@ -234,30 +241,31 @@ public struct ExprParser {
         case let .number(text):
             pos += 1
             let isInt = !text.contains(".") && !text.contains("e") && !text.contains("E")
+            if isInt {
+                guard let v = Int(text) else { throw Failure(diagnostic: SyntaxDiagnostics.badNumber(text, range(t))) }
+                return Expr(.integer(v), range(t))
+            }
             guard let v = Double(text), v.isFinite else {
                 throw Failure(diagnostic: SyntaxDiagnostics.badNumber(text, range(t)))
             }
-            if isInt, Int(text) == nil {
-                throw Failure(diagnostic: SyntaxDiagnostics.badNumber(text, range(t)))
-            }
-            return Expr(.number(v, isInteger: isInt), range(t))
+            return Expr(.real(v), range(t))
         case let .identifier(name):
             pos += 1
             if name == "true" || name == "false" { return Expr(.bool(name == "true"), range(t)) }
-            return Expr(.name(name), range(t))
+            return Expr(.name(name), range(t), depth: 1)
         case .punct("("):
-            pos += 1
             try enter()
             defer { recursion -= 1 }
+            pos += 1
             let inner = try parseExpression()
             try expect(")", closing: t)
             var e = inner
             e.range = range(t).union(range(tokens[pos - 1]))
             return e
         case .punct("["):
-            pos += 1
             try enter()
             defer { recursion -= 1 }
+            pos += 1
             var xs: [Expr] = []
             if !isPunct("]") {
                 repeat {

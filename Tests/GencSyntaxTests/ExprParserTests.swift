@@ -1,0 +1,67 @@
+import GencSupport
+@testable import GencSyntax
+import XCTest
+
+final class ExprParserTests: XCTestCase {
+    func parse(_ text: String) -> Result<Expr, Diagnostic> {
+        let file = SourceFile(path: "t.yaml", text: "k: \"\(text)\"\n")
+        let (root, _) = YAMLReader().read(file)
+        guard let s = root?["k"]?.scalar else { return .failure(Diagnostic(id: "x", message: "no scalar", at: nil)) }
+        return ExprParser.parse(s, in: file)
+    }
+
+    func canonical(_ text: String) -> String {
+        switch parse(text) {
+        case let .success(e): return e.description
+        case let .failure(d): return "error \(d.range?.start.description ?? "?"): \(d.message)"
+        }
+    }
+
+    func testPrecedenceAndAssociativity() {
+        XCTAssertEqual(canonical("a + b * c - d"), "(a + (b * c)) - d")
+        XCTAssertEqual(canonical("-x**2"), "-(x ** 2)")
+        XCTAssertEqual(canonical("a ** b ** c"), "a ** (b ** c)")
+        XCTAssertEqual(canonical("2 ** -1"), "2 ** (-1)")
+        XCTAssertEqual(canonical("(a + b) / batch"), "(a + b) / batch")
+        XCTAssertEqual(canonical("1.5e-3 * x"), "0.0015 * x")
+    }
+
+    func testCallsFieldsAndSlices() {
+        XCTAssertEqual(canonical("mean(bce_logits(d(x), 1), axis: [1, 2], keepdims: true)"),
+                       "mean(bce_logits(d(x), 1), axis: [1, 2], keepdims: true)")
+        XCTAssertEqual(canonical("encoder(x).mu + enc.logvar"), "encoder(x).mu + enc.logvar")
+        XCTAssertEqual(canonical("t[:, :-1]"), "t[:, :-1]")
+        XCTAssertEqual(canonical("t[:, 1:]"), "t[:, 1:]")
+        XCTAssertEqual(canonical("t[0]"), "t[0]")
+        XCTAssertEqual(canonical("t[::2, 1:steps + 1]"), "t[::2, 1:steps + 1]")
+    }
+
+    func testErrorsPointAtTheTokenInTheFile() {
+        // The value starts at column 5 (after `k: "`).
+        XCTAssertEqual(canonical("mean(x"), "error 1:11: expected ')' to close this '('")
+        XCTAssertEqual(canonical("a + $b"), "error 1:9: unexpected character '$' in expression")
+        XCTAssertEqual(canonical("a +"), "error 1:8: expected an expression, got the end of the expression")
+        XCTAssertEqual(canonical("a b"), "error 1:7: expected an operator or the end of the expression, got 'b'")
+        XCTAssertEqual(canonical(""), "error 1:4: expected an expression, got nothing")
+        XCTAssertEqual(canonical("f(a: 1, a: 2)"), "error 1:13: keyword argument 'a' given twice")
+        XCTAssertEqual(canonical("f(a: 1, 2)"), "error 1:13: positional argument after a keyword argument")
+        XCTAssertEqual(canonical("(x)(y)"), "error 1:8: expected an operator (only a function or network name can be called), got '('")
+        XCTAssertEqual(canonical("99999999999999999999 + 1"), "error 1:5: '99999999999999999999' is not a number genc can represent")
+    }
+
+    func testHugeInputsAreRefusedNotCrashed() {
+        let start = Date()
+        let sum = (0..<100_000).map { _ in "a" }.joined(separator: "+")
+        XCTAssertTrue(canonical(sum).hasPrefix("error"), "a 100,000-term sum")
+        let nested = String(repeating: "(", count: 40_000) + "x" + String(repeating: ")", count: 40_000)
+        XCTAssertTrue(canonical(nested).contains("nests more than 256"))
+        let unary = String(repeating: "-", count: 30_000) + "x"
+        XCTAssertTrue(canonical(unary).contains("nests more than 256"))
+        let calls = String(repeating: "f(", count: 20_000) + String(repeating: ")", count: 20_000)
+        XCTAssertTrue(canonical(calls).hasPrefix("error"))
+        XCTAssertTrue(canonical(String(repeating: "x+", count: 60_000) + "x").contains("longer than"))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        // Within the limits, long flat chains are fine.
+        XCTAssertFalse(canonical((0..<200).map { "a\($0)" }.joined(separator: " + ")).hasPrefix("error"))
+    }
+}
