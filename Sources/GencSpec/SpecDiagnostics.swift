@@ -23,7 +23,7 @@ public enum SpecDiagnostics {
         make("missing-key", "\(context) needs '\(key)'", r)
     }
     static func conflictingKeys(_ a: String, _ b: String, in context: String, _ r: SourceRange, other: SourceRange) -> Diagnostic {
-        make("conflicting-keys", "\(context) takes '\(a)' or '\(b)', not both", r).note("'\(b)' is given here", at: other)
+        make("conflicting-keys", "\(context) takes '\(a)' or '\(b)', not both", r).note("'\(a)' is given here", at: other)
     }
     static func wrongType(_ what: String, expected: String, got: String, _ r: SourceRange) -> Diagnostic {
         make("wrong-type", "\(what) must be \(expected), got \(got)", r)
@@ -46,8 +46,8 @@ public enum SpecDiagnostics {
         make("undefined-name", "unknown \(kind) '\(name)'\(suggestion)", r)
     }
     static func shadows(_ what: String, _ name: String, other: String, _ r: SourceRange, otherRange: SourceRange?) -> Diagnostic {
-        make("shadowed-name", "\(what) '\(name)' has the same name as \(other)", r)
-            .note("\(other) is declared here", at: otherRange)
+        let d = make("shadowed-name", "\(what) '\(name)' has the same name as \(other)", r)
+        return otherRange == nil ? d : d.note("\(other) is declared here", at: otherRange)
     }
     static func cycle(_ what: String, path: [String], _ r: SourceRange, notes: [(String, SourceRange)]) -> Diagnostic {
         var d = make("cycle", "\(what) form a cycle: \(path.joined(separator: " → "))", r)

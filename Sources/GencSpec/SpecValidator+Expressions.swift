@@ -25,6 +25,8 @@ struct ExpressionScope {
 /// What checking an expression found out.
 struct ExpressionFacts {
     var calledNetworks: Set<String> = []
+    /// The first call of each network, for cycle reports.
+    var callSites: [String: SourceRange] = [:]
     var usedNames: Set<String> = []
 }
 
@@ -72,6 +74,7 @@ extension SpecValidator {
                 checkBuiltin(b, callee, args, keywords, scope, &facts)
             } else if networkNames[callee.name] != nil {
                 facts.calledNetworks.insert(callee.name)
+                if facts.callSites[callee.name] == nil { facts.callSites[callee.name] = callee.range }
                 checkNetworkCall(callee, args, keywords, scope, &facts)
             } else {
                 for k in keywords { check(k.value, scope, &facts, position: .value) }

@@ -50,6 +50,7 @@ extension SpecValidator {
                 guard let e = expression(p.value, "node '\(name)'") else { ok = false; continue }
                 let facts = check(e, in: scope)
                 callees.formUnion(facts.calledNetworks)
+                networkCallSites[network, default: [:]].merge(facts.callSites) { a, _ in a }
                 deps[name] = Self.nameUses(in: e).filter { scope.names[$0.value] != nil }
                 nodes.append(GraphNodeSpec(name: name, range: p.key.range, kind: .expression(e)))
                 continue
@@ -160,7 +161,8 @@ extension SpecValidator {
     /// Finds a cycle among `edges` (node → the nodes it reads) with Kahn's
     /// algorithm (no recursion, any size) and reports it at the first node in
     /// file order that is on it. Returns false when there is a cycle.
-    mutating func reportCycle(order: [(String, SourceRange)], edges: [String: [String]], what: String) -> Bool {
+    mutating func reportCycle(order: [(String, SourceRange)], edges: [String: [String]], what: String,
+                              edgeRange: (String, String) -> SourceRange? = { _, _ in nil }) -> Bool {
         let known = Set(order.map(\.0))
         let edges = edges.mapValues { $0.filter(known.contains) }
         var indegree: [String: Int] = [:]
@@ -192,7 +194,8 @@ extension SpecValidator {
                     let first = order.first { cycle.contains($0.0) }?.0 ?? start
                     let k = cycle.firstIndex(of: first) ?? 0
                     let rotated = Array(cycle[k...] + cycle[..<k])
-                    report(SpecDiagnostics.cycle(what, path: rotated + [first], ranges[first] ?? stuck[0].1,
+                    let at = edgeRange(first, rotated.count > 1 ? rotated[1] : first) ?? ranges[first] ?? stuck[0].1
+                    report(SpecDiagnostics.cycle(what, path: rotated + [first], at,
                                                  notes: rotated.dropFirst().compactMap { n in ranges[n].map { (n, $0) } }))
                     onReportedCycle.formUnion(cycle)
                     break
@@ -207,8 +210,9 @@ extension SpecValidator {
 
     /// Networks that call themselves, directly or through others.
     mutating func checkRecursion(_ nets: [NetworkSpec]) {
+        let sites = networkCallSites
         _ = reportCycle(order: nets.map { ($0.name, $0.range) }, edges: Dictionary(uniqueKeysWithValues: nets.map { ($0.name, $0.callees) }),
-                        what: "network calls")
+                        what: "network calls", edgeRange: { sites[$0]?[$1] })
     }
 }
 

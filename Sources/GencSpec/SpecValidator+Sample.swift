@@ -42,7 +42,7 @@ extension SpecValidator {
                 let r = integer(items[0], "the rows of 'grid'"), c = integer(items[1], "the columns of 'grid'")
                 if let r, let c { grid = (r, c) } else { ok = false }
             } else {
-                report(SpecDiagnostics.wrongType("'grid'", expected: "a list [rows, columns]", got: g.value.kindDescription, g.value.range))
+                report(SpecDiagnostics.wrongType("'grid'", expected: "a list [rows, columns]", got: g.value.items.map { "a list of \($0.count)" } ?? g.value.kindDescription, g.value.range))
                 ok = false
             }
         }

@@ -155,7 +155,7 @@ extension SpecValidator {
                     scale = (lo, hi)
                 } else {
                     if s.value.items?.count != 2 {
-                        report(SpecDiagnostics.wrongType("'scale'", expected: "a list [low, high]", got: s.value.kindDescription, s.value.range))
+                        report(SpecDiagnostics.wrongType("'scale'", expected: "a list [low, high]", got: s.value.items.map { "a list of \($0.count)" } ?? s.value.kindDescription, s.value.range))
                     }
                     ok = false
                 }

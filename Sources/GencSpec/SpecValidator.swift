@@ -33,6 +33,8 @@ public struct SpecValidator {
     /// Each network's `in:` (when valid) and where it is written.
     var networkArguments: [String: [ArgumentSpec]] = [:]
     var networkInRanges: [String: SourceRange] = [:]
+    /// Where each network first calls each other network.
+    var networkCallSites: [String: [String: SourceRange]] = [:]
     /// Output names of each network with a valid `out:` (record or not).
     var networkOutputs: [String: (names: [String], isRecord: Bool, range: SourceRange?)] = [:]
     var objectiveNames: [String: SourceRange] = [:]

@@ -186,9 +186,19 @@ private struct TreeBuilder {
         }
     }
 
+    /// Tags are not part of the language; the message quotes the tag as
+    /// written (`!!str`), not as libyaml expands it.
     func checkTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ e: yaml_event_t) -> Diagnostic? {
         guard let tag else { return nil }
-        return SyntaxDiagnostics.tag(String(cString: tag), range(e.start_mark, e.end_mark))
+        var i = index(e.start_mark)
+        var written = String.UnicodeScalarView()
+        if i < file.scalars.count, file.scalars[i] == "!" {
+            while i < file.scalars.count, !" \t\n\r,[]{}".unicodeScalars.contains(file.scalars[i]) {
+                written.append(file.scalars[i])
+                i += 1
+            }
+        }
+        return SyntaxDiagnostics.tag(written.isEmpty ? String(cString: tag) : String(written), range(e.start_mark, e.end_mark))
     }
 
     /// Places a finished node into its parent (or makes it the root).
