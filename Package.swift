@@ -22,13 +22,17 @@ let package = Package(
         .target(name: "GencSyntax", dependencies: ["GencSupport", "CYAML"]),
         .target(name: "GencSpec", dependencies: ["GencSupport", "GencSyntax"]),
 
+        // MARK: - Middle: graph IR and lowering
+        .target(name: "GencIR", dependencies: ["GencSupport"]),
+        .target(name: "GencLower", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR"]),
+
         // MARK: - Numeric kernels (need only CBLAS)
         .target(name: "GencKernels", dependencies: ["CBLAS"]),
 
         // MARK: - Library front door and CLI
-        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec"]),
+        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower"]),
         .executableTarget(name: "genc", dependencies: [
-            "Genc",
+            "Genc", "GencIR", "GencLower",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -37,6 +41,8 @@ let package = Package(
         .testTarget(name: "GencSupportTests", dependencies: ["GencSupport", "GencTestSupport"]),
         .testTarget(name: "GencSyntaxTests", dependencies: ["GencSyntax", "GencTestSupport"]),
         .testTarget(name: "GencSpecTests", dependencies: ["GencSpec", "GencSyntax", "Genc", "GencTestSupport"]),
+        .testTarget(name: "GencIRTests", dependencies: ["GencIR", "GencTestSupport"]),
+        .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
         .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencTestSupport"]),
     ]

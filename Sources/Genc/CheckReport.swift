@@ -1,14 +1,29 @@
+import GencIR
+import GencLower
 import GencSpec
 import GencSupport
 
-/// What `genc check` prints about a valid model: a summary for people and
-/// the JSON of CLI.md for scripts.
-///
-/// Parameter counts and output shapes need shape inference, which comes with
-/// the graph IR; until then the report lists what the spec knows.
+/// What `genc check` prints about a valid model: a summary for people
+/// (per network, a table of layers with output shape and parameter count)
+/// and the JSON of CLI.md for scripts.
 public struct CheckReport {
     public var spec: ModelSpec
-    public init(spec: ModelSpec) { self.spec = spec }
+    public var lowered: LoweredModel
+    public init(spec: ModelSpec, lowered: LoweredModel) {
+        self.spec = spec
+        self.lowered = lowered
+    }
+
+    /// `1,486,352`
+    static func count(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+            out.append(d)
+        }
+        return out
+    }
 
     static func shape(_ t: TensorTypeSpec) -> String {
         "[\(t.shape.map(String.init).joined(separator: ", "))]" + (t.dtype == .f32 ? "" : " \(t.dtype.rawValue)")
@@ -40,16 +55,22 @@ public struct CheckReport {
             out += "  \(i.name.padding(12)) \(Self.shape(i.type).padding(22)) \(Self.describe(i.noise))\n"
         }
         for n in spec.networks {
-            let args = n.arguments.map { "\($0.name) \(Self.shape($0.type))" }.joined(separator: ", ")
-            let outs = n.outputs.isEmpty ? "" : " -> " + (n.returnsRecord ? "{\(n.outputs.map(\.value).joined(separator: ", "))}" : n.outputs[0].value)
-            out += "network \(n.name)(\(args))\(outs)\n"
-            out += "  \("layer".padding(24)) \("kind".padding(16)) input\n"
-            for row in Self.layerRows(n) {
-                out += "  \(row.name.padding(24)) \(row.kind.padding(16)) \(row.from)\n"
+            guard let summary = lowered.network(n.name) else { continue }
+            let args = summary.inputs.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
+            let outs = summary.outputs.map { n.returnsRecord ? "\($0.name): \($0.type)" : $0.type.description }.joined(separator: ", ")
+            out += "\nnetwork \(n.name)(\(args)) -> \(n.returnsRecord ? "{\(outs)}" : outs)\n"
+            out += "  \("layer".padding(22)) \("kind".padding(15)) \("output".padding(22)) \("params".leftPadding(11))\n"
+            for row in summary.layers {
+                let state = row.state > 0 ? "  (+\(Self.count(row.state)) state)" : ""
+                out += "  \(row.name.padding(22)) \(row.kind.padding(15)) \(row.output.shapeDescription.padding(22)) \(Self.count(row.parameters).leftPadding(11))\(state)\n"
             }
+            out += "  \("total".padding(22)) \("".padding(15)) \("".padding(22)) \(Self.count(summary.parameters).leftPadding(11))"
+            out += summary.state > 0 ? "  (+\(Self.count(summary.state)) state)\n" : "\n"
         }
+        out += "\n"
         for o in spec.objectives {
-            out += "objective \(o.name): minimize \(o.minimize); update \(o.update.map(\.value).joined(separator: ", "))"
+            let params = lowered.parameterCount(updating: o.update.map(\.value))
+            out += "objective \(o.name): minimize \(o.minimize); update \(o.update.map(\.value).joined(separator: ", ")) (\(Self.count(params)) params)"
             if let opt = o.optimizer { out += "; \(Self.describe(opt))" }
             out += "\n"
         }
@@ -70,50 +91,35 @@ public struct CheckReport {
         return out
     }
 
-    struct LayerRow { var name: String; var kind: String; var from: String }
-
-    static func layerRows(_ n: NetworkSpec) -> [LayerRow] {
-        switch n.body {
-        case let .layers(ls):
-            var previous = n.arguments.first?.name ?? ""
-            return ls.map { l in
-                defer { previous = l.name }
-                return LayerRow(name: l.name, kind: l.kind.rawValue, from: previous)
-            }
-        case let .graph(nodes):
-            return nodes.map { node in
-                switch node.kind {
-                case let .layer(l, from): return LayerRow(name: node.name, kind: l.kind.rawValue, from: from.map(\.value).joined(separator: ", "))
-                case let .expression(e): return LayerRow(name: node.name, kind: "expression", from: e.description)
-                }
-            }
-        }
-    }
-
-    /// The JSON of CLI.md (without `params`/`state`, which need shapes).
+    /// The JSON of CLI.md.
     public var json: JSONValue {
-        func type(_ t: TensorTypeSpec) -> JSONValue {
+        func type(_ t: TensorType) -> JSONValue {
             .object([("shape", .array(t.shape.map { .int($0) })), ("dtype", .string(t.dtype.rawValue))])
         }
         var networks: [(String, JSONValue)] = []
-        for n in spec.networks {
+        for n in lowered.networks {
             networks.append((n.name, .object([
-                ("inputs", .object(n.arguments.map { ($0.name, type($0.type)) })),
-                ("outputs", .array(n.outputs.map { .string($0.value) })),
-                ("layers", .array(Self.layerRows(n).map { r in
-                    .object([("name", .string(r.name)), ("kind", .string(r.kind))])
+                ("params", .int(n.parameters)),
+                ("state", .int(n.state)),
+                ("inputs", .object(n.inputs.map { ($0.name, type($0.type)) })),
+                ("outputs", .object(n.outputs.map { ($0.name, type($0.type)) })),
+                ("layers", .array(n.layers.map { r in
+                    .object([("name", .string(r.name)), ("kind", .string(r.kind)), ("output", .array(r.output.shape.map { .int($0) })),
+                             ("params", .int(r.parameters)), ("state", .int(r.state))])
                 })),
             ])))
         }
         let objectives: [(String, JSONValue)] = spec.objectives.map { o in
-            (o.name, .object([("update", .array(o.update.map { .string($0.value) }))]))
+            (o.name, .object([("update", .array(o.update.map { .string($0.value) })),
+                              ("params", .int(lowered.parameterCount(updating: o.update.map(\.value))))]))
         }
         return .object([
             ("model", .string(spec.name.value)),
             ("dims", .object(spec.dims.map { ($0.name, .int($0.value)) })),
-            ("inputs", .object(spec.inputs.map { ($0.name, type($0.type)) })),
+            ("inputs", .object(spec.inputs.map { ($0.name, type(TensorType($0.type.dtype == .i32 ? .i32 : .f32, $0.type.shape))) })),
             ("networks", .object(networks)),
             ("objectives", .object(objectives)),
+            ("programs", .array(lowered.programs.map { .string($0.name) })),
         ])
     }
 }
@@ -121,5 +127,8 @@ public struct CheckReport {
 extension String {
     func padding(_ n: Int) -> String {
         count >= n ? self : self + String(repeating: " ", count: n - count)
+    }
+    func leftPadding(_ n: Int) -> String {
+        count >= n ? self : String(repeating: " ", count: n - count) + self
     }
 }

@@ -1,3 +1,5 @@
+import GencIR
+import GencLower
 import GencSpec
 import GencSupport
 import GencSyntax
@@ -11,6 +13,9 @@ public enum FrontEnd {
     public struct Result {
         public var file: SourceFile?
         public var spec: ModelSpec?
+        /// The graph IR (networks' summaries and programs), when the spec is
+        /// valid and every shape checks.
+        public var lowered: LoweredModel?
         public var diagnostics: [Diagnostic]
         public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
         /// Whether the only problems are in how the command line was used.
@@ -23,7 +28,7 @@ public enum FrontEnd {
     public static func load(path: String, options: SpecOptions = SpecOptions()) -> Result {
         switch SourceLoader.load(path: path) {
         case let .failure(d):
-            return Result(file: nil, spec: nil, diagnostics: [d])
+            return Result(file: nil, spec: nil, lowered: nil, diagnostics: [d])
         case let .success(file):
             return load(file: file, options: options)
         }
@@ -32,10 +37,26 @@ public enum FrontEnd {
     /// Validates an in-memory model file.
     public static func load(file: SourceFile, options: SpecOptions = SpecOptions()) -> Result {
         let (root, yamlProblems) = YAMLReader().read(file)
-        guard let root else { return Result(file: file, spec: nil, diagnostics: yamlProblems) }
+        guard let root else { return Result(file: file, spec: nil, lowered: nil, diagnostics: yamlProblems) }
         let (spec, problems) = SpecValidator.validate(root, file: file, options: options)
         let all = yamlProblems + problems
-        return Result(file: file, spec: all.contains { $0.severity == .error } ? nil : spec, diagnostics: all)
+        guard let spec, !all.contains(where: { $0.severity == .error }) else {
+            return Result(file: file, spec: nil, lowered: nil, diagnostics: all)
+        }
+        // Shapes: lower every network and program; shape errors are diagnostics too.
+        let (lowered, shapeProblems) = Lowering.lower(spec)
+        let verified = lowered.map(verify) ?? []
+        return Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + verified)
+    }
+
+    /// The IR verifier on every program; a failure here is a compiler bug,
+    /// reported as an error rather than hidden.
+    static func verify(_ m: LoweredModel) -> [Diagnostic] {
+        m.programs.flatMap { p in
+            Verifier.verify(p.graph).map {
+                Diagnostic(id: "internal-verifier", message: "internal error: program '\(p.name)' fails verification: \($0)", at: nil, path: p.graph.name)
+            }
+        }
     }
 
     /// Parses `NAME=VALUE` (`--dim batch=16`); nil when malformed.

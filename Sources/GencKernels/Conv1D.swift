@@ -75,28 +75,28 @@ public struct ConvTranspose1DGeometry: Hashable, Sendable {
 public func conv1dForward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     y: UnsafeMutablePointer<Float>, geometry g: Conv1DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
-    conv2dForward(x: x, w: w, bias: bias, y: y, geometry: g.conv2d, workspace: workspace)
+    conv2dForward(x: x, w: w, bias: bias, y: y, geometry: g.conv2d, workspace: workspace, threads: threads)
 }
 
 /// dx from dy. dy: (N, F, OL); w: (F, C, K); dx: (N, C, L), overwritten.
 public func conv1dInputGrad(
     dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>, geometry g: Conv1DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
-    conv2dInputGrad(dy: dy, w: w, dx: dx, geometry: g.conv2d, workspace: workspace)
+    conv2dInputGrad(dy: dy, w: w, dx: dx, geometry: g.conv2d, workspace: workspace, threads: threads)
 }
 
 /// dw summed over the batch. x: (N, C, L); dy: (N, F, OL); dw: (F, C, K).
 public func conv1dFilterGrad(
     x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
     dw: UnsafeMutablePointer<Float>, geometry g: Conv1DGeometry,
-    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false
+    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false, threads: Int = 1
 ) {
     conv2dFilterGrad(x: x, dy: dy, dw: dw, geometry: g.conv2d,
-                     workspace: workspace, accumulate: accumulate)
+                     workspace: workspace, accumulate: accumulate, threads: threads)
 }
 
 // MARK: - Transposed convolution
@@ -105,28 +105,28 @@ public func conv1dFilterGrad(
 public func convTranspose1dForward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     y: UnsafeMutablePointer<Float>, geometry g: ConvTranspose1DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     convTranspose2dForward(x: x, w: w, bias: bias, y: y, geometry: g.convTranspose2d,
-                           workspace: workspace)
+                           workspace: workspace, threads: threads)
 }
 
 /// dx from dy. dy: (N, Cout, OL); w: (Cin, Cout, K); dx: (N, Cin, L), overwritten.
 public func convTranspose1dInputGrad(
     dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>, geometry g: ConvTranspose1DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     convTranspose2dInputGrad(dy: dy, w: w, dx: dx, geometry: g.convTranspose2d,
-                             workspace: workspace)
+                             workspace: workspace, threads: threads)
 }
 
 /// dw summed over the batch. x: (N, Cin, L); dy: (N, Cout, OL); dw: (Cin, Cout, K).
 public func convTranspose1dFilterGrad(
     x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
     dw: UnsafeMutablePointer<Float>, geometry g: ConvTranspose1DGeometry,
-    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false
+    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false, threads: Int = 1
 ) {
     convTranspose2dFilterGrad(x: x, dy: dy, dw: dw, geometry: g.convTranspose2d,
-                              workspace: workspace, accumulate: accumulate)
+                              workspace: workspace, accumulate: accumulate, threads: threads)
 }

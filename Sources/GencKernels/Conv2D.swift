@@ -9,6 +9,8 @@
 // A pointwise convolution (1×1, stride 1, no padding) skips im2col: the
 // image is its own column matrix. The workspace holds one image's column
 // matrix (`Conv2DGeometry.workspaceCount` floats); nothing is allocated here.
+// `threads` splits im2col/col2im over channels; sgemm uses OpenBLAS's own
+// threads (`setOpenBLASThreadCount`); the im2col split changes no result.
 
 // MARK: - Forward
 
@@ -24,14 +26,14 @@
 public func conv2dForward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     y: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
     let (k, p) = (g.colRows, g.colCols)
     for n in 0..<g.batch {
         let xn = x + n * g.channels * g.height * g.width
         let yn = y + n * g.filters * p
-        let col = columns(of: xn, g, workspace)
+        let col = columns(of: xn, g, workspace, threads)
         if let bias {
             for f in 0..<g.filters { (yn + f * p).update(repeating: bias[f], count: p) }
         }
@@ -52,7 +54,7 @@ public func conv2dForward(
 public func conv2dInputGrad(
     dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     precondition(g.isValid, "conv2dInputGrad: invalid geometry \(g)")
     let (k, p) = (g.colRows, g.colCols)
@@ -69,7 +71,7 @@ public func conv2dInputGrad(
         sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
               alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: col, ldc: p)
         dxn.update(repeating: 0, count: imageCount)
-        col2imAdd(col, dxn, g)
+        col2imAdd(col, dxn, g, threads: threads)
     }
 }
 
@@ -84,13 +86,13 @@ public func conv2dInputGrad(
 public func conv2dFilterGrad(
     x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
     dw: UnsafeMutablePointer<Float>, geometry g: Conv2DGeometry,
-    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false
+    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false, threads: Int = 1
 ) {
     precondition(g.isValid, "conv2dFilterGrad: invalid geometry \(g)")
     let (k, p) = (g.colRows, g.colCols)
     for n in 0..<g.batch {
         let xn = x + n * g.channels * g.height * g.width
-        let col = columns(of: xn, g, workspace)
+        let col = columns(of: xn, g, workspace, threads)
         sgemm(transA: false, transB: true, m: g.filters, n: k, k: p,
               alpha: 1, a: dy + n * g.filters * p, lda: p, b: col, ldb: p,
               beta: (n == 0 && !accumulate) ? 0 : 1, c: dw, ldc: k)
@@ -102,10 +104,11 @@ public func conv2dFilterGrad(
 /// One image's column matrix: the image itself when pointwise, else im2col into the workspace.
 @inline(__always)
 private func columns(
-    of xn: UnsafePointer<Float>, _ g: Conv2DGeometry, _ workspace: UnsafeMutablePointer<Float>?
+    of xn: UnsafePointer<Float>, _ g: Conv2DGeometry, _ workspace: UnsafeMutablePointer<Float>?,
+    _ threads: Int
 ) -> UnsafePointer<Float> {
     if g.isPointwise { return xn }
     guard let workspace else { preconditionFailure("conv2d: workspace required (\(g.workspaceCount) floats)") }
-    im2col(xn, workspace, g)
+    im2col(xn, workspace, g, threads: threads)
     return UnsafePointer(workspace)
 }

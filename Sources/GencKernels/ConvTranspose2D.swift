@@ -17,10 +17,10 @@
 public func convTranspose2dForward(
     x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
     y: UnsafeMutablePointer<Float>, geometry g: ConvTranspose2DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     precondition(g.isValid, "convTranspose2dForward: invalid geometry \(g)")
-    conv2dInputGrad(dy: x, w: w, dx: y, geometry: g.conv, workspace: workspace)
+    conv2dInputGrad(dy: x, w: w, dx: y, geometry: g.conv, workspace: workspace, threads: threads)
     if let bias {
         addChannelBias(y, bias: bias, batch: g.batch, channels: g.outChannels,
                        spatial: g.outHeight * g.outWidth)
@@ -36,10 +36,10 @@ public func convTranspose2dForward(
 public func convTranspose2dInputGrad(
     dy: UnsafePointer<Float>, w: UnsafePointer<Float>,
     dx: UnsafeMutablePointer<Float>, geometry g: ConvTranspose2DGeometry,
-    workspace: UnsafeMutablePointer<Float>?
+    workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     precondition(g.isValid, "convTranspose2dInputGrad: invalid geometry \(g)")
-    conv2dForward(x: dy, w: w, bias: nil, y: dx, geometry: g.conv, workspace: workspace)
+    conv2dForward(x: dy, w: w, bias: nil, y: dx, geometry: g.conv, workspace: workspace, threads: threads)
 }
 
 /// dw = the gradient of conv_transpose2d with respect to its weight, summed over the batch.
@@ -51,9 +51,9 @@ public func convTranspose2dInputGrad(
 public func convTranspose2dFilterGrad(
     x: UnsafePointer<Float>, dy: UnsafePointer<Float>,
     dw: UnsafeMutablePointer<Float>, geometry g: ConvTranspose2DGeometry,
-    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false
+    workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false, threads: Int = 1
 ) {
     precondition(g.isValid, "convTranspose2dFilterGrad: invalid geometry \(g)")
     conv2dFilterGrad(x: dy, dy: x, dw: dw, geometry: g.conv,
-                     workspace: workspace, accumulate: accumulate)
+                     workspace: workspace, accumulate: accumulate, threads: threads)
 }

@@ -41,24 +41,39 @@ func vexp(_ x: Vec8) -> Vec8 {
 
 // MARK: - log
 
-/// ln(x) per lane (Cephes logf): x = m·2^e with m in [√½, √2), ln(m) by a
-/// degree-9 polynomial in m − 1. Subnormals are scaled up first; 0 → −inf,
-/// negative → NaN, +inf → +inf, NaN → NaN.
+/// ln(x) per lane: x = (1 + f)·2^k with 1 + f in [√½, √2) by integer
+/// arithmetic on the bits (as musl's logf, no selects), then ln(1 + f) by
+/// Cephes logf's degree-9 polynomial. Subnormals are scaled up first;
+/// 0 → −inf, negative → NaN, +inf → +inf, NaN → NaN.
 @inline(__always)
 func vlog(_ x: Vec8) -> Vec8 {
     let tiny = x .< Float.leastNormalMagnitude
     var xs = x
     xs.replace(with: x * 8_388_608, where: tiny)  // 2^23
-    let bits = unsafeBitCast(xs, to: SIMD8<Int32>.self)
-    var e = ((bits &>> 23) & 0xff) &- 126
-    e.replace(with: e &- 23, where: tiny)
-    var m = unsafeBitCast((bits & 0x007f_ffff) | 0x3f00_0000, to: Vec8.self)  // [0.5, 1)
-    let below = m .< 0.707_106_78
-    e.replace(with: e &- 1, where: below)
-    m.replace(with: m + m, where: below)
-    m -= 1
-    let ef = intToFloat(e)
+    var k = SIMD8<Int32>(repeating: 0)
+    k.replace(with: -23, where: tiny)
+    var ix = unsafeBitCast(xs, to: SIMD8<Int32>.self) &+ (0x3f80_0000 - 0x3f35_04f3)
+    k &+= (ix &>> 23) &- 0x7f
+    ix = (ix & 0x007f_ffff) &+ 0x3f35_04f3
+    let m = unsafeBitCast(ix, to: Vec8.self) - 1
+    let ef = intToFloat(k)
     let z = m * m
+    let p = logPolynomial(m)
+    var y = p * m * z
+    y += ef * -2.121_944_40e-4
+    y -= 0.5 * z
+    var r = m + y + ef * 0.693_359_375
+    r.replace(with: .infinity, where: x .== .infinity)
+    r.replace(with: -.infinity, where: x .== 0)
+    r.replace(with: .nan, where: x .< 0 .| x .!= x)
+    return r
+}
+
+/// Cephes logf's polynomial P(m), ln(1 + m) ≈ m − m²/2 + m³·P(m).
+/// Not inlined: inside vlog, LLVM's SLP vectoriser splits this chain into
+/// scalar lanes (measured: 3× slower); on its own it stays in vector registers.
+@inline(never)
+func logPolynomial(_ m: Vec8) -> Vec8 {
     var p = Vec8(repeating: 7.037_683_629_2e-2)
     p = p * m - 1.151_461_031_0e-1
     p = p * m + 1.167_699_874_0e-1
@@ -68,14 +83,7 @@ func vlog(_ x: Vec8) -> Vec8 {
     p = p * m + 2.000_071_476_5e-1
     p = p * m - 2.499_999_399_3e-1
     p = p * m + 3.333_333_117_4e-1
-    var y = p * m * z
-    y += ef * -2.121_944_40e-4
-    y -= 0.5 * z
-    var r = m + y + ef * 0.693_359_375
-    r.replace(with: .infinity, where: x .== .infinity)
-    r.replace(with: -.infinity, where: x .== 0)
-    r.replace(with: .nan, where: x .< 0 .| x .!= x)
-    return r
+    return p
 }
 
 /// ln(1 + u) per lane, accurate for tiny u: ln(w)·u/(w − 1) with w = 1 + u
@@ -109,12 +117,15 @@ func vsincos2pi(_ u: Vec8) -> (sin: Vec8, cos: Vec8) {
     c = c * z - 1.388_731_625_493_765e-3
     c = c * z + 4.166_664_568_298_827e-2
     c = c * z * z - 0.5 * z + 1
-    let swap = (q & 1) .!= 0
-    var (sinR, cosR) = (s, c)
-    sinR.replace(with: c, where: swap)
-    cosR.replace(with: s, where: swap)
-    sinR.replace(with: -sinR, where: (q & 2) .!= 0)
-    cosR.replace(with: -cosR, where: ((q &+ 1) & 2) .!= 0)
+    // Quarter turns: odd q swaps sin and cos; the signs follow bit 1 of q
+    // (sin) and of q + 1 (cos). Done with integer bit operations: SIMD
+    // comparisons of Int32 lanes are not vectorised.
+    let swap = 0 &- (q & 1)  // all ones where q is odd
+    let sBits = unsafeBitCast(s, to: SIMD8<Int32>.self)
+    let cBits = unsafeBitCast(c, to: SIMD8<Int32>.self)
+    let sinBits = ((cBits & swap) | (sBits & ~swap)) ^ ((q & 2) &<< 30)
+    let cosBits = ((sBits & swap) | (cBits & ~swap)) ^ (((q &+ 1) & 2) &<< 30)
+    let (sinR, cosR) = (unsafeBitCast(sinBits, to: Vec8.self), unsafeBitCast(cosBits, to: Vec8.self))
     return (sinR, cosR)
 }
 
@@ -144,6 +155,29 @@ func vtanh(_ x: Vec8) -> Vec8 {
 @inline(__always)
 func vsigmoid(_ x: Vec8) -> Vec8 {
     1 / (1 + vexp(-x))
+}
+
+/// √x per lane, within about 1 ulp. Float's `squareRoot()` on Linux keeps
+/// libm's errno path (sqrtss plus a call), which blocks vectorisation; so
+/// this starts from the bit-trick estimate of 1/√x, refines it by two
+/// Newton steps, and corrects √x ≈ x/√x once more. Subnormals are scaled
+/// by 2^24 first; negative → NaN, +inf → +inf.
+@inline(__always)
+func vsqrt(_ x: Vec8) -> Vec8 {
+    let tiny = x .< Float.leastNormalMagnitude
+    var xs = x
+    xs.replace(with: x * 16_777_216, where: tiny)  // 2^24
+    let bits = unsafeBitCast(xs, to: SIMD8<Int32>.self)
+    var y = unsafeBitCast(0x5f37_59df &- (bits &>> 1), to: Vec8.self)
+    let half = 0.5 * xs
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    var s = xs * y
+    s += 0.5 * y * (xs - s * s)
+    s.replace(with: s * 2.441_406_25e-4, where: tiny)  // 2^-12
+    s.replace(with: .infinity, where: x .== .infinity)
+    s.replace(with: .nan, where: x .< 0)
+    return s
 }
 
 /// Float(e) per lane for |e| < 2^22, through the magic-number add (no SIMD conversion).

@@ -4,7 +4,9 @@
 // Row r = (c·KH + ki)·KW + kj of the column matrix holds, for every output
 // position (oh, ow), the input pixel x[c, oh·sh − ph + ki, ow·sw − pw + kj],
 // or 0 where that falls in the padding. Per row, the valid `ow` form one
-// interval, so the inner loops have no bounds tests.
+// interval, so the inner loops have no bounds tests. Channels are
+// independent (their rows of the matrix, their plane of the image), so
+// `threads` > 1 splits them; the result does not depend on the split.
 
 // MARK: - im2col
 
@@ -13,35 +15,41 @@
 /// - x: (C, H, W) — one image of the batch
 /// - col: (C·KH·KW, OH·OW), every element written
 public func im2col(
-    _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+    _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
+    threads: Int = 1
+) {
+    forChannels(g, threads) { c in im2colChannel(x, col, g, c) }
+}
+
+/// im2col for the rows of channel c.
+private func im2colChannel(
+    _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, _ c: Int
 ) {
     let (oh, ow) = (g.outHeight, g.outWidth)
-    var row = 0
-    for c in 0..<g.channels {
-        let plane = x + c * g.height * g.width
-        for ki in 0..<g.kernelH {
-            for kj in 0..<g.kernelW {
-                let dst = col + row * oh * ow
-                let (lo, hi) = validOutputRange(
-                    offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
-                for y in 0..<oh {
-                    let d = dst + y * ow
-                    let ih = y * g.strideH - g.padH + ki
-                    guard ih >= 0 && ih < g.height, lo < hi else {
-                        d.update(repeating: 0, count: ow)
-                        continue
-                    }
-                    d.update(repeating: 0, count: lo)
-                    (d + hi).update(repeating: 0, count: ow - hi)
-                    let src = plane + ih * g.width + (kj - g.padW)
-                    if g.strideW == 1 {
-                        (d + lo).update(from: src + lo, count: hi - lo)
-                    } else {
-                        for o in lo..<hi { d[o] = src[o * g.strideW] }
-                    }
+    var row = c * g.kernelH * g.kernelW
+    let plane = x + c * g.height * g.width
+    for ki in 0..<g.kernelH {
+        for kj in 0..<g.kernelW {
+            let dst = col + row * oh * ow
+            let (lo, hi) = validOutputRange(
+                offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
+            for y in 0..<oh {
+                let d = dst + y * ow
+                let ih = y * g.strideH - g.padH + ki
+                guard ih >= 0 && ih < g.height, lo < hi else {
+                    d.update(repeating: 0, count: ow)
+                    continue
                 }
-                row += 1
+                d.update(repeating: 0, count: lo)
+                (d + hi).update(repeating: 0, count: ow - hi)
+                let src = plane + ih * g.width + (kj - g.padW)
+                if g.strideW == 1 {
+                    (d + lo).update(from: src + lo, count: hi - lo)
+                } else {
+                    for o in lo..<hi { d[o] = src[o * g.strideW] }
+                }
             }
+            row += 1
         }
     }
 }
@@ -53,29 +61,35 @@ public func im2col(
 /// - col: (C·KH·KW, OH·OW)
 /// - x: (C, H, W), accumulated into: x += col2im(col); zero it first for a plain fold
 public func col2imAdd(
-    _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+    _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
+    threads: Int = 1
+) {
+    forChannels(g, threads) { c in col2imChannel(col, x, g, c) }
+}
+
+/// col2im for the rows of channel c, into plane c.
+private func col2imChannel(
+    _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, _ c: Int
 ) {
     let (oh, ow) = (g.outHeight, g.outWidth)
-    var row = 0
-    for c in 0..<g.channels {
-        let plane = x + c * g.height * g.width
-        for ki in 0..<g.kernelH {
-            for kj in 0..<g.kernelW {
-                let src = col + row * oh * ow
-                let (lo, hi) = validOutputRange(
-                    offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
-                row += 1
-                guard lo < hi else { continue }
-                for y in 0..<oh {
-                    let ih = y * g.strideH - g.padH + ki
-                    guard ih >= 0 && ih < g.height else { continue }
-                    let s = src + y * ow
-                    let d = plane + ih * g.width + (kj - g.padW)
-                    if g.strideW == 1 {
-                        for o in lo..<hi { d[o] += s[o] }
-                    } else {
-                        for o in lo..<hi { d[o * g.strideW] += s[o] }
-                    }
+    var row = c * g.kernelH * g.kernelW
+    let plane = x + c * g.height * g.width
+    for ki in 0..<g.kernelH {
+        for kj in 0..<g.kernelW {
+            let src = col + row * oh * ow
+            let (lo, hi) = validOutputRange(
+                offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
+            row += 1
+            guard lo < hi else { continue }
+            for y in 0..<oh {
+                let ih = y * g.strideH - g.padH + ki
+                guard ih >= 0 && ih < g.height else { continue }
+                let s = src + y * ow
+                let d = plane + ih * g.width + (kj - g.padW)
+                if g.strideW == 1 {
+                    for o in lo..<hi { d[o] += s[o] }
+                } else {
+                    for o in lo..<hi { d[o * g.strideW] += s[o] }
                 }
             }
         }
@@ -83,6 +97,17 @@ public func col2imAdd(
 }
 
 // MARK: - Helpers
+
+/// Calls body(c) for every channel, split over threads when the column
+/// matrix is big enough to pay for it.
+@inline(__always)
+private func forChannels(_ g: Conv2DGeometry, _ threads: Int, _ body: (Int) -> Void) {
+    let t = g.colRows * g.colCols >= parallelThreshold / 2 ? threads : 1
+    let grain = max(1, (g.channels + t - 1) / max(1, t))
+    parallelFor(count: g.channels, grain: grain, threads: t) { r in
+        for c in r { body(c) }
+    }
+}
 
 /// The output positions `lo..<hi` whose input index `o·stride + offset`
 /// lies in `0..<inSize`, clipped to `0..<outSize`; `lo == hi` when there are none.

@@ -91,9 +91,10 @@ func boxMuller16(_ words: SIMD16<UInt32>) -> SIMD16<Float> {
 }
 
 /// Box–Muller's radius √(−2 ln u1) and the sine and cosine of the angle 2π·u2.
-@inline(__always)
+/// Not inlined, so that LLVM keeps the lanes in vector registers (see `logPolynomial`).
+@inline(never)
 private func polar(_ u1: Vec8, _ u2: Vec8) -> (Vec8, Vec8, Vec8) {
-    let r = (-2 * vlog(u1)).squareRoot()
+    let r = vsqrt(-2 * vlog(u1))
     let (s, c) = vsincos2pi(u2)
     return (r, s, c)
 }

@@ -1,6 +1,6 @@
 // Unary.swift — elementwise unary functions and their derivatives.
 //
-// One `switch` per call picks a tight loop; exp, log, tanh, sigmoid,
+// One `switch` per call picks a tight loop; exp, log, sqrt, tanh, sigmoid,
 // softplus and the tanh form of GELU run 8 lanes at a time through
 // FastMath.swift, the rest are loops the compiler vectorises, or libm's erf
 // (exact GELU). Big arrays
@@ -54,7 +54,7 @@ private func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMut
     case .neg: for i in 0..<n { y[i] = -x[i] }
     case .exp: map8(x, y, n, vexp)
     case .log: map8(x, y, n, vlog)
-    case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
+    case .sqrt: map8(x, y, n, vsqrt)
     case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
     case .tanh: map8(x, y, n, vtanh)
     case .sigmoid: map8(x, y, n, vsigmoid)
@@ -104,7 +104,7 @@ private func unaryBackwardBlock(
     case .neg: for i in 0..<n { dx[i] = -dy[i] }
     case .exp: map8x2(x, dy, dx, n) { v, g in g * vexp(v) }
     case .log: for i in 0..<n { dx[i] = dy[i] / x[i] }
-    case .sqrt: for i in 0..<n { dx[i] = dy[i] * 0.5 / x[i].squareRoot() }
+    case .sqrt: map8x2(x, dy, dx, n) { v, g in g * 0.5 / vsqrt(v) }
     case .abs: for i in 0..<n { dx[i] = x[i] > 0 ? dy[i] : (x[i] < 0 ? -dy[i] : 0) }
     case .tanh: map8x2(x, dy, dx, n) { v, g in let t = vtanh(v); return g * (1 - t * t) }
     case .sigmoid: map8x2(x, dy, dx, n) { v, g in let s = vsigmoid(v); return g * s * (1 - s) }

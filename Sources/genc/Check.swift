@@ -20,8 +20,8 @@ struct Check: ParsableCommand {
             Output.stdout(CheckOutput.json(result).serialized() + "\n")
         }
         if result.hasErrors { throw ExitCode(result.isUsageError ? 64 : 1) }
-        if !json, let spec = result.spec {
-            Output.stdout(CheckReport(spec: spec).text)
+        if !json, let spec = result.spec, let lowered = result.lowered {
+            Output.stdout(CheckReport(spec: spec, lowered: lowered).text)
         }
     }
 }

@@ -8,6 +8,6 @@ struct GencCommand: ParsableCommand {
         commandName: "genc",
         abstract: "A compiler for declarative generative models (GANs, VAEs, LSTMs) written in YAML.",
         version: GencVersion.string,
-        subcommands: [Check.self]
+        subcommands: [Check.self, Dump.self]
     )
 }

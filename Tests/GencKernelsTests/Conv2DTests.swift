@@ -91,6 +91,30 @@ final class Conv2DTests: XCTestCase {
         assertClose(dw, ref.map { 2 * $0 }, rtol: 1e-5)
     }
 
+    /// Splitting im2col/col2im over threads changes nothing (a geometry big enough to split).
+    func testThreadsGiveSameResult() {
+        var rng = TestRNG(15)
+        let g = Conv2DGeometry(batch: 2, channels: 8, height: 32, width: 32, filters: 3,
+                               kernelH: 3, kernelW: 3, padH: 1, padW: 1)
+        let x = rng.array(g.inputCount), w = rng.array(g.weightCount), dy = rng.array(g.outputCount)
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            var y = [Float](repeating: 0, count: g.outputCount)
+            var dx = [Float](repeating: 0, count: g.inputCount)
+            var dw = [Float](repeating: 0, count: g.weightCount)
+            withWorkspace(g.workspaceCount) { ws in
+                conv2dForward(x: x, w: w, bias: nil, y: &y, geometry: g, workspace: ws, threads: threads)
+                conv2dInputGrad(dy: dy, w: w, dx: &dx, geometry: g, workspace: ws, threads: threads)
+                conv2dFilterGrad(x: x, dy: dy, dw: &dw, geometry: g, workspace: ws, threads: threads)
+            }
+            results.append(y + dx + dw)
+        }
+        XCTAssertEqual(results[0], results[1])
+        var dxRef = [Float](repeating: 0, count: g.inputCount)
+        conv2dInputGradNaive(dy: dy, w: w, dx: &dxRef, geometry: g)
+        assertClose(Array(results[1][g.outputCount..<(g.outputCount + g.inputCount)]), dxRef, rtol: 1e-5)
+    }
+
     func testGeometry() {
         let g = Conv2DGeometry(batch: 1, channels: 1, height: 28, width: 28, filters: 64,
                                kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1)

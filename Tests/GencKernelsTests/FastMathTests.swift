@@ -94,3 +94,29 @@ final class FastMathLogSinTests: XCTestCase {
         XCTAssertLessThan(worst, 3e-7)
     }
 }
+
+final class FastMathSqrtTests: XCTestCase {
+    func testSqrtAccuracyAndEdges() {
+        var worst = 0.0
+        var x: Float = 1e-45
+        while x < 3e38 {
+            let v = SIMD8<Float>(x, x * 1.1, x * 1.37, x * 1.5, x * 1.9, x * 2.3, x * 2.9, x * 3.1)
+            let r = vsqrt(v)
+            for l in 0..<8 where v[l].isFinite {
+                let want = Double(v[l]).squareRoot()
+                worst = max(worst, abs(Double(r[l]) - want) / want)
+            }
+            x *= 1.7
+        }
+        XCTAssertLessThan(worst, 1.2e-7)
+        let e = vsqrt(SIMD8(0, -1, .infinity, .nan, 1, 4, .greatestFiniteMagnitude, .leastNonzeroMagnitude))
+        XCTAssertEqual(e[0], 0)
+        XCTAssert(e[1].isNaN)
+        XCTAssertEqual(e[2], .infinity)
+        XCTAssert(e[3].isNaN)
+        XCTAssertEqual(e[4], 1)
+        XCTAssertEqual(e[5], 2)
+        XCTAssertEqual(e[6], Float.greatestFiniteMagnitude.squareRoot())
+        XCTAssertEqual(e[7], Float.leastNonzeroMagnitude.squareRoot(), accuracy: 1e-29)
+    }
+}
