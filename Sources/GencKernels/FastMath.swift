@@ -1,11 +1,16 @@
-// FastMath.swift — vectorised exp, log, tanh, sigmoid and sin/cos of 2πu on
-// SIMD8<Float>, and the row helpers (map, sum, max) the kernels build on.
+// FastMath.swift — vectorised exp, log, log1p, sqrt, tanh, sigmoid and
+// sin/cos of 2πu on SIMD8<Float>, and the row helpers (map, sum, max) the
+// kernels build on.
 //
-// libm's expf/logf/tanhf are scalar calls; these are branch-free polynomials in
-// 8 lanes (two SSE registers on the default target), within a few ulp of
-// libm (tested in FastMathTests). No SIMD conversion to integers is used:
-// the rounding of x·log2(e) goes through a magic-number add, which also
-// keeps NaN from trapping. Results per element do not depend on the
+// libm's expf/logf/tanhf are scalar calls; these are branch-free polynomials
+// in 8 lanes (two SSE registers on the default target), within a few ulp of
+// libm (tested in FastMathTests). Swift's SIMD operators reach LLVM as
+// per-lane code that the SLP vectoriser regroups, so a few patterns are
+// avoided because they came out scalar when measured: SIMD→integer
+// conversions (a magic-number add rounds instead, which also keeps NaN from
+// trapping), comparisons of Int32 lanes (bit masks instead), `squareRoot()`
+// (libm's errno path; see `vsqrt`), and one long polynomial chain inside
+// `vlog` (see `logPolynomial`). Results per element do not depend on the
 // element's position (the tail is padded, not computed differently).
 
 typealias Vec8 = SIMD8<Float>

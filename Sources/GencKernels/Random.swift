@@ -11,14 +11,6 @@
 //
 // Salmon et al., "Parallel random numbers: as easy as 1, 2, 3" (SC 2011).
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // MARK: - Philox 4x32-10
 
 /// The Philox 4x32 bijection with 10 rounds.
@@ -101,7 +93,7 @@ private func polar(_ u1: Vec8, _ u2: Vec8) -> (Vec8, Vec8, Vec8) {
 
 // MARK: - Fills
 
-/// out[i] = uniform on [low, high) for element `offset + i` of stream `seed`.
+/// out[i] = low + (high − low)·u, u uniform on [0, 1), for element `offset + i` of stream `seed`.
 ///
 /// - out: (count)
 public func fillUniform(

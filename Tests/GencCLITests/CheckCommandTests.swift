@@ -20,8 +20,11 @@ final class CheckCommandTests: XCTestCase {
         let json = try JSONParser.parse(r.stdout)
         XCTAssertEqual(json["model"], .string("vae"))
         XCTAssertEqual(json["valid"], .bool(true))
-        XCTAssertEqual(json["networks"]?["encoder"]?["outputs"], .array([.string("mu"), .string("logvar")]))
+        XCTAssertEqual(json["networks"]?["encoder"]?["outputs"]?["mu"]?["shape"], .array([.int(128), .int(20)]))
+        XCTAssertEqual(json["networks"]?["encoder"]?["params"], .int(330_040))
+        XCTAssertEqual(json["networks"]?["decoder"]?["params"], .int(322_784))
         XCTAssertEqual(json["objectives"]?["elbo"]?["update"], .array([.string("encoder"), .string("decoder")]))
+        XCTAssertEqual(json["objectives"]?["elbo"]?["params"], .int(652_824))
         XCTAssertEqual(json["diagnostics"], .array([]))
     }
 

@@ -1,0 +1,66 @@
+import Foundation
+import GencIR
+import GencTestSupport
+import XCTest
+
+/// `genc dump` as users run it.
+final class DumpCommandTests: XCTestCase {
+    let dcgan = Repository.path("models/dcgan.yaml")
+
+    func testIRTextParsesBackAndJSONIsValid() throws {
+        let text = try GencBinary.run(["dump", "--stage", "ir", dcgan])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        let g = try IRParser.parse(text.stdout)
+        XCTAssertEqual(g.name, "dcgan.train.d_loss")
+        XCTAssertEqual(Verifier.verify(g), [])
+        let json = try GencBinary.run(["dump", "--format", "json", "--objective", "g_loss", dcgan])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertEqual(try JSONParser.parse(json.stdout)["name"], .string("dcgan.train.g_loss"))
+        let sample = try GencBinary.run(["dump", "--program", "sample", dcgan])
+        XCTAssertTrue(sample.stdout.hasPrefix("graph \"dcgan.sample.images\""), sample.stdout)
+        let spec = try GencBinary.run(["dump", "--stage", "spec", dcgan])
+        XCTAssertTrue(spec.stdout.contains("generator.conv_transpose0 = conv_transpose(filters: 64, kernel: [4, 4], stride: [2, 2], padding: [1, 1], output_padding: [0, 0], activation: none, bias: false)"), spec.stdout)
+    }
+
+    func testDOTRendersWithGraphviz() throws {
+        let dot = try GencBinary.run(["dump", "--stage", "ir", "--format", "dot", dcgan])
+        XCTAssertEqual(dot.status, 0, dot.stderr)
+        guard let graphviz = ["/usr/bin/dot", "/usr/local/bin/dot"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("graphviz is not installed (scripts/setup.sh installs it)")
+        }
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("dcgan-\(getpid()).dot")
+        try dot.stdout.write(to: input, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: graphviz)
+        p.arguments = ["-Tsvg", input.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let svg = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertTrue(String(decoding: svg, as: UTF8.self).contains("<svg"))
+    }
+
+    func testUsageErrors() throws {
+        XCTAssertEqual(try GencBinary.run(["dump", "--stage", "plan", dcgan]).status, 64)
+        XCTAssertEqual(try GencBinary.run(["dump", "--stage", "spec", "--format", "dot", dcgan]).status, 64)
+        let bad = try GencBinary.run(["dump", "--objective", "g_los", dcgan])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("did you mean 'g_loss'"), bad.stderr)
+    }
+
+    func testCheckPrintsLayerTablesWithShapesAndParameters() throws {
+        let r = try GencBinary.run(["check", dcgan])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("conv_transpose0        conv_transpose  [64, 64, 14, 14]           131,072"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("771,969  (+12,672 state)"), r.stdout)
+        let json = try JSONParser.parse(try GencBinary.run(["check", "--json", Repository.path("models/mlp-gan.yaml")]).stdout)
+        XCTAssertEqual(json["networks"]?["generator"]?["params"], .int(1_486_352))
+        XCTAssertEqual(json["networks"]?["discriminator"]?["params"], .int(533_505))
+        let lstm = try JSONParser.parse(try GencBinary.run(["check", "--json", Repository.path("models/char-lstm.yaml")]).stdout)
+        XCTAssertEqual(lstm["networks"]?["charlm"]?["params"], .int(885_474))
+        XCTAssertEqual(lstm["networks"]?["charlm"]?["state"], .int(0))
+    }
+}
