@@ -42,9 +42,13 @@ public struct StridedRegion: Hashable, Sendable {
             guard steps[k] >= 1, starts[k] >= 0, starts[k] <= ends[k], ends[k] <= inputShape[k] else { return nil }
         }
         let strides = contiguousStrides(inputShape)
-        let shape = (0..<rank).map { (ends[$0] - starts[$0] + steps[$0] - 1) / steps[$0] }
-        let offset = (0..<rank).reduce(0) { $0 + starts[$1] * strides[$1] }
-        self.init(shape: shape, strides: (0..<rank).map { strides[$0] * steps[$0] }, offset: offset)
+        var shape: [Int] = [], stepped: [Int] = [], offset = 0
+        for k in 0..<rank {
+            shape.append((ends[k] - starts[k] + steps[k] - 1) / steps[k])
+            stepped.append(strides[k] * steps[k])
+            offset += starts[k] * strides[k]
+        }
+        self.init(shape: shape, strides: stepped, offset: offset)
     }
 
     /// Collapses size-1 axes and merges neighbours that step contiguously.
