@@ -26,8 +26,11 @@ let package = Package(
         .target(name: "GencIR", dependencies: ["GencSupport"]),
         .target(name: "GencLower", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR"]),
 
-        // MARK: - Numeric kernels (need only CBLAS)
+        // MARK: - Back end: plans, kernels, runtime
+        .target(name: "GencPlan", dependencies: ["GencIR"]),
+
         .target(name: "GencKernels", dependencies: ["CBLAS"]),
+        .target(name: "GencRuntime", dependencies: ["GencIR", "GencPlan", "GencKernels"]),
 
         // MARK: - Library front door and CLI
         .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower"]),
@@ -44,6 +47,8 @@ let package = Package(
         .testTarget(name: "GencIRTests", dependencies: ["GencIR", "GencTestSupport"]),
         .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
+        .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencIR"]),
+        .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"]),
         .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencTestSupport"]),
     ]
 )

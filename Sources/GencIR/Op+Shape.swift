@@ -135,7 +135,10 @@ extension Op {
             let a = try Self.normalizedAxis(axis, rank: t[0].rank)
             var total = 0
             for (i, x) in t.enumerated() {
-                guard x.dtype == t[0].dtype, x.rank == t[0].rank,
+                guard x.dtype == t[0].dtype else {
+                    throw ShapeError("concat inputs must have one element type, got \(t[0].dtype.rawValue) \(t[0].shapeDescription) and \(x.dtype.rawValue) \(x.shapeDescription)", operand: i)
+                }
+                guard x.rank == t[0].rank,
                       zip(x.shape, t[0].shape).enumerated().allSatisfy({ $0.offset == a || $0.element.0 == $0.element.1 }) else {
                     throw ShapeError("concat along axis \(a) needs equal sizes elsewhere: \(t[0].shapeDescription) and \(x.shapeDescription)", operand: i)
                 }

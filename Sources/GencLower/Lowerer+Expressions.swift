@@ -92,14 +92,19 @@ extension Lowerer {
         }
     }
 
-    /// An elementwise binary op; a broadcast error names both operands' shapes.
-    mutating func broadcastBinary(_ f: BinaryFunction, _ x: Value, _ y: Value, _ a: Expr, _ b: Expr, at r: SourceRange) throws -> Value {
-        do {
-            _ = try Op.broadcastShapes(type(x).shape, type(y).shape)
-        } catch {
-            throw fail(LowerDiagnostics.shape("'\(f.rawValue)' of shapes \(type(x).shapeDescription) ('\(a)') and \(type(y).shapeDescription) ('\(b)') does not broadcast", r), notes: [x, y])
-        }
+    /// An elementwise binary op; a broadcast error names both operands'
+    /// shapes and the function the user wrote (`what`, default the op).
+    mutating func broadcastBinary(_ f: BinaryFunction, _ x: Value, _ y: Value, _ a: Expr, _ b: Expr, at r: SourceRange,
+                                  as what: String? = nil) throws -> Value {
+        try requireBroadcast(x, y, a, b, at: r, as: what ?? f.rawValue)
         return try binary(f, x, y, at: r)
+    }
+
+    /// Reports operands of an elementwise function that do not broadcast.
+    mutating func requireBroadcast(_ x: Value, _ y: Value, _ a: Expr, _ b: Expr, at r: SourceRange, as what: String) throws {
+        if (try? Op.broadcastShapes(type(x).shape, type(y).shape)) == nil {
+            throw fail(LowerDiagnostics.shape("'\(what)' of shapes \(type(x).shapeDescription) ('\(a)') and \(type(y).shapeDescription) ('\(b)') does not broadcast", r), notes: [x, y])
+        }
     }
 
     // MARK: - Built-ins
@@ -149,12 +154,13 @@ extension Lowerer {
         case .uniformLike:
             return try emit(.random(.uniform(low: 0, high: 1), stream: nextStream()), [], type: .f32(type(xs[0]).shape), at: r)
         case .mse:
-            return try unary(.square, try broadcastBinary(.subtract, try float(0), try float(1), args[0], args[1], at: r), at: r)
+            return try unary(.square, try broadcastBinary(.subtract, try float(0), try float(1), args[0], args[1], at: r, as: "mse"), at: r)
         case .l1:
-            return try unary(.abs, try broadcastBinary(.subtract, try float(0), try float(1), args[0], args[1], at: r), at: r)
+            return try unary(.abs, try broadcastBinary(.subtract, try float(0), try float(1), args[0], args[1], at: r, as: "l1"), at: r)
         case .bce:
             // -(t·log p + (1 - t)·log(1 - p)), logs clamped at -100 as PyTorch does.
             let p = try float(0), t = try float(1)
+            try requireBroadcast(p, t, args[0], args[1], at: r, as: "bce")
             let floor = try constant(-100, at: r), one = try constant(1, at: r)
             let logP = try binary(.maximum, try unary(.log, p, at: r), floor, at: r)
             let log1mP = try binary(.maximum, try unary(.log, try binary(.subtract, one, p, at: r), at: r), floor, at: r)
@@ -164,12 +170,13 @@ extension Lowerer {
         case .bceLogits:
             // max(x, 0) - x·t + log(1 + exp(-|x|)), stable for any x.
             let x = try float(0), t = try float(1)
-            let xt = try broadcastBinary(.multiply, x, t, args[0], args[1], at: r)
+            let xt = try broadcastBinary(.multiply, x, t, args[0], args[1], at: r, as: "bce_logits")
             let soft = try unary(.softplus, try unary(.negate, try unary(.abs, x, at: r), at: r), at: r)
             return try binary(.add, try binary(.subtract, try unary(.relu, x, at: r), xt, at: r), soft, at: r)
         case .klNormal:
             // -0.5·(1 + logvar - mu² - exp(logvar))
             let mu = try float(0), lv = try float(1)
+            try requireBroadcast(mu, lv, args[0], args[1], at: r, as: "kl_normal")
             let inner = try binary(.subtract, try binary(.subtract, try binary(.add, try constant(1, at: r), lv, at: r),
                                                          try unary(.square, mu, at: r), at: r), try unary(.exp, lv, at: r), at: r)
             return try binary(.multiply, try constant(-0.5, at: r), inner, at: r)
@@ -182,6 +189,7 @@ extension Lowerer {
             guard lt.rank >= 1, Array(lt.shape.dropLast()) == it.shape else {
                 throw fail(LowerDiagnostics.shape("cross_entropy takes logits [..., V] and ids [...] with the same leading shape; got logits \(lt.shapeDescription) and ids \(it.shapeDescription)", r), notes: [logits, ids])
             }
+            try checkTokenBound(ids, classes: lt.shape[lt.rank - 1], what: "cross_entropy predicts \(lt.shape[lt.rank - 1]) classes", at: r)
             let logp = try emit(.logSoftmax(axis: lt.rank - 1), [logits], at: r)
             let picked = try binary(.multiply, try emit(.oneHot(depth: lt.shape[lt.rank - 1]), [ids], at: r), logp, at: r)
             return try unary(.negate, try emit(.reduce(.sum, axes: [lt.rank - 1], keepDims: false), [picked], at: r), at: r)

@@ -122,6 +122,7 @@ extension Lowerer {
             guard type(x).dtype == .i32 else {
                 throw fail(LowerDiagnostics.dtype("\(title(l)) expects i32 token ids, got f32 \(type(x).shapeDescription)", r), notes: [x])
             }
+            try checkTokenBound(x, classes: vocab, what: "\(title(l)) has vocab \(vocab)", at: r)
             let w = try parameter("\(p).weight", [vocab, dim], role: .embedding, layer: l, fanIn: vocab, fanOut: dim, network: network)
             return try emit(.gather, [w, x], at: r, context: title(l))
 

@@ -108,7 +108,7 @@ extension Lowerer {
             }
             let t = type(logits)
             guard t.rank == 3, t.shape[0] == 1, t.shape[1] == 1 else {
-                throw fail(LowerDiagnostics.shape("text sampling needs logits [batch, steps, vocab] from '\(net.name)', got \(t.shapeDescription) for one token", s.network.range), notes: [logits])
+                throw fail(LowerDiagnostics.shape("text sampling feeds '\(net.name)' one token at a time ([1, 1]) and needs logits [batch, steps, vocab] back, but it gives \(t.shapeDescription)", s.network.range), notes: [logits])
             }
             if let binding = spec.train?.data.first(where: { $0.input.value == s.from.value }), let vocab = binding.dataset.vocabulary, t.shape[2] < vocab {
                 throw fail(LowerDiagnostics.shape("'\(net.name)' predicts \(t.shape[2]) classes, but the \(binding.dataset.encoding.rawValue) text encoding has \(vocab)", s.network.range))

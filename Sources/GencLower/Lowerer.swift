@@ -44,6 +44,9 @@ struct Lowerer {
     /// and each LSTM's state is an input and an output of the program.
     var relaxedSignatures = false
     var carryRecurrentState = false
+    /// i32 values known to hold token ids from a text dataset: the number
+    /// of ids its encoding uses, and where they come from (for messages).
+    var tokenBounds: [Value: (count: Int, source: String)] = [:]
 
     init(spec: ModelSpec) { self.spec = spec }
 
@@ -57,7 +60,12 @@ struct Lowerer {
     /// with `context`) with a note at the offending operand's producer.
     mutating func emit(_ op: Op, _ operands: [Value], type: TensorType? = nil, at range: SourceRange, context: String? = nil) throws -> Value {
         do {
-            return try graph.add(op, operands, type: type, at: location(range))
+            let v = try graph.add(op, operands, type: type, at: location(range))
+            // Token ids keep their bound through data movement.
+            if op.fusionKind == .injective, let first = operands.first, let bound = tokenBounds[first], graph.type(v).dtype == .i32 {
+                tokenBounds[v] = bound
+            }
+            return v
         } catch let e as ShapeError {
             var d = LowerDiagnostics.shape(context.map { "\($0): \(e.message)" } ?? e.message, range)
             if let k = e.operand, k < operands.count { d = noteProducer(d, operands[k]) }
@@ -107,6 +115,7 @@ struct Lowerer {
         stateOrder = []
         producers = [:]
         randomStream = 0
+        tokenBounds = [:]
     }
 
     /// Records the final value of every state the program changed.
@@ -149,6 +158,15 @@ struct Lowerer {
     /// A program input (data or noise), added once.
     mutating func input(_ spec: InputSpec) throws -> Value {
         let v = try emit(.input(spec.name), [], type: TensorType(spec.type.dtype == .i32 ? .i32 : .f32, spec.type.shape), at: spec.range)
+        if let binding = self.spec.train?.data.first(where: { $0.input.value == spec.name }), let vocab = binding.dataset.vocabulary {
+            tokenBounds[v] = (vocab, "input '\(spec.name)' (the \(binding.dataset.encoding.rawValue) text encoding uses ids 0...\(vocab - 1))")
+        }
         return produced(v, by: "input '\(spec.name)'", at: spec.range)
+    }
+
+    /// Token ids from a text dataset must fit the table or classes they index.
+    mutating func checkTokenBound(_ ids: Value, classes: Int, what: String, at r: SourceRange) throws {
+        guard let bound = tokenBounds[ids], bound.count > classes else { return }
+        throw fail(LowerDiagnostics.shape("\(what), but its ids come from \(bound.source)", r), notes: [ids])
     }
 }

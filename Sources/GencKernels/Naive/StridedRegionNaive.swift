@@ -17,7 +17,8 @@ public func sliceNaive(
     _ x: UnsafePointer<Float>, shape: [Int], starts: [Int], ends: [Int], steps: [Int],
     out: UnsafeMutablePointer<Float>
 ) {
-    let outShape = (0..<shape.count).map { (ends[$0] - starts[$0] + steps[$0] - 1) / steps[$0] }
+    var outShape: [Int] = []
+    for k in 0..<shape.count { outShape.append((ends[k] - starts[k] + steps[k] - 1) / steps[k]) }
     let strides = contiguousStrides(shape)
     for j in 0..<outShape.reduce(1, *) {
         let index = unravel(j, outShape)

@@ -1,0 +1,61 @@
+import GencIR
+
+/// Turns a program's graph into a Plan: one step per computing node, one
+/// slot per value, leaves bound to persistent buffers or inputs.
+///
+/// This first planner gives every arena value its own slot (arena bytes =
+/// naive bytes); it guarantees the Plan is valid for `PlanVerifier`. Reshape
+/// is a copy here; a later planner may alias it.
+public enum Planner {
+    public static let alignment = 64
+
+    public static func aligned(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
+
+    /// `initializer(name, kind)` gives each parameter's and state's first value.
+    public static func plan(_ g: Graph, initializer: (String, PersistentBuffer.Kind, TensorType) -> Initializer) -> Plan {
+        var slots: [Slot] = []
+        var steps: [Step] = []
+        var persistent: [PersistentBuffer] = []
+        var persistentIndex: [String: Int] = [:]
+        var inputs: [Plan.NamedSlot] = []
+        var offset = 0
+        func arenaSlot(_ t: TensorType) -> Slot {
+            defer { offset += aligned(t.byteCount) }
+            return Slot(storage: .arena(offset: offset), type: t)
+        }
+        func persistentSlot(_ name: String, _ kind: PersistentBuffer.Kind, _ t: TensorType, _ i: Initializer) -> Slot {
+            let key = "\(kind.rawValue):\(name)"
+            if let k = persistentIndex[key] { return Slot(storage: .persistent(k), type: t) }
+            persistent.append(PersistentBuffer(name: name, kind: kind, type: t, initializer: i))
+            persistentIndex[key] = persistent.count - 1
+            return Slot(storage: .persistent(persistent.count - 1), type: t)
+        }
+        for (i, n) in g.nodes.enumerated() {
+            switch n.op {
+            case let .parameter(name):
+                slots.append(persistentSlot(name, .parameter, n.type, initializer(name, .parameter, n.type)))
+            case let .state(name):
+                slots.append(persistentSlot(name, .state, n.type, initializer(name, .state, n.type)))
+            case let .constant(v):
+                slots.append(persistentSlot("constant.\(i)", .constant, n.type, .constant(v)))
+            case let .input(name):
+                slots.append(arenaSlot(n.type))
+                inputs.append(Plan.NamedSlot(name: name, slot: i))
+            default:
+                slots.append(arenaSlot(n.type))
+                steps.append(Step(op: n.op, inputs: n.operands.map(\.id), output: i, location: n.location))
+            }
+        }
+        let outputs = g.outputs.map { Plan.NamedSlot(name: $0.name, slot: $0.value.id) }
+        let updates = g.stateUpdates.compactMap { u -> Plan.StateUpdate? in
+            persistentIndex["state:\(u.name)"].map { Plan.StateUpdate(buffer: $0, slot: u.value.id) }
+        }
+        let liveness = Liveness(steps: steps, slots: slots, inputs: inputs.map(\.slot),
+                                pinned: outputs.map(\.slot) + updates.map(\.slot))
+        let report = PlanReport(arenaBytes: offset, naiveBytes: offset,
+                                lowerBoundBytes: liveness.peakBytes(slots, steps: steps.count),
+                                persistentBytes: persistent.reduce(0) { $0 + $1.type.byteCount })
+        return Plan(name: g.name, steps: steps, slots: slots, arenaBytes: offset, persistent: persistent, inputs: inputs,
+                    outputs: outputs, stateUpdates: updates, report: report)
+    }
+}
