@@ -33,9 +33,9 @@ let package = Package(
         .target(name: "GencRuntime", dependencies: ["GencIR", "GencPlan", "GencKernels"]),
 
         // MARK: - Library front door and CLI
-        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower"]),
+        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencPlan", "GencRuntime"]),
         .executableTarget(name: "genc", dependencies: [
-            "Genc", "GencIR", "GencLower",
+            "Genc", "GencIR", "GencLower", "GencPlan", "GencRuntime", "GencKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

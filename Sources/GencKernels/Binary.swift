@@ -20,6 +20,8 @@ import Darwin
 /// An elementwise binary function.
 public enum BinaryOp: Hashable, Sendable {
     case add, sub, mul, div, pow, max, min
+    /// 1 where a > b, else 0 (a mask; its partials are 0).
+    case greater
 }
 
 protocol BinaryFunction { static func apply(_ a: Float, _ b: Float) -> Float }
@@ -30,6 +32,7 @@ private enum DivF: BinaryFunction { @inline(__always) static func apply(_ a: Flo
 private enum PowF: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { powf(a, b) } }
 private enum MaxF: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a > b ? a : b } }
 private enum MinF: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a < b ? a : b } }
+private enum GreaterF: BinaryFunction { @inline(__always) static func apply(_ a: Float, _ b: Float) -> Float { a > b ? 1 : 0 } }
 
 // MARK: - Forward
 
@@ -49,6 +52,7 @@ public func binary(
     case .pow: binaryRows(PowF.self, a, b, out, layout, threads)
     case .max: binaryRows(MaxF.self, a, b, out, layout, threads)
     case .min: binaryRows(MinF.self, a, b, out, layout, threads)
+    case .greater: binaryRows(GreaterF.self, a, b, out, layout, threads)
     }
 }
 
@@ -114,5 +118,6 @@ func binaryPartials(_ op: BinaryOp, _ a: Float, _ b: Float) -> (Float, Float) {
         return (b == 0 ? 0 : b * powf(a, b - 1), gb)
     case .max: return a > b ? (1, 0) : (a < b ? (0, 1) : (0.5, 0.5))
     case .min: return a < b ? (1, 0) : (a > b ? (0, 1) : (0.5, 0.5))
+    case .greater: return (0, 0)
     }
 }

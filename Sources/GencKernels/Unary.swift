@@ -32,6 +32,8 @@ public enum UnaryOp: Hashable, Sendable {
     /// The tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (JAX's default).
     case geluTanh
     case square, reciprocal
+    /// 1 / √x (batchnorm's inverse standard deviation).
+    case rsqrt
 }
 
 // MARK: - Forward
@@ -75,6 +77,7 @@ private func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMut
         map8(x, y, n) { v in 0.5 * v * (1 + vtanh(geluTanhInner(v))) }
     case .square: for i in 0..<n { y[i] = x[i] * x[i] }
     case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
+    case .rsqrt: map8(x, y, n) { v in 1 / vsqrt(v) }
     }
 }
 
@@ -128,6 +131,7 @@ private func unaryBackwardBlock(
         }
     case .square: for i in 0..<n { dx[i] = 2 * x[i] * dy[i] }
     case .reciprocal: for i in 0..<n { dx[i] = -dy[i] / (x[i] * x[i]) }
+    case .rsqrt: map8x2(x, dy, dx, n) { v, g in let r = 1 / vsqrt(v); return -0.5 * g * r * r * r }
     }
 }
 

@@ -100,4 +100,7 @@ public struct PlanReport: Hashable, Sendable {
     public var lowerBoundBytes: Int
     /// Parameters, state and constants.
     public var persistentBytes: Int
+    /// Floating-point operations of one run in GEMMs and convolutions
+    /// (2 per multiply-add), the work GFLOP/s is quoted against.
+    public var flops: Int
 }

@@ -11,6 +11,29 @@ public enum Planner {
 
     public static func aligned(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
 
+    /// Multiply-adds × 2 of a GEMM or convolution step (0 for other ops).
+    public static func flops(_ s: Step, _ slots: [Slot]) -> Int {
+        let out = slots[s.output].type
+        func shape(_ i: Int) -> [Int] { slots[s.inputs[i]].type.shape }
+        switch s.op {
+        case let .matmul(ta, _):
+            return 2 * out.elementCount * (ta ? shape(0)[0] : shape(0)[1])
+        case .conv:
+            // Each output element: C·K multiply-adds.
+            let w = shape(1)
+            return 2 * out.elementCount * w.dropFirst().reduce(1, *)
+        case .convInputGrad:
+            // The same work as the forward conv it reverses: dy elements × C·K.
+            let w = shape(1)
+            return 2 * slots[s.inputs[0]].type.elementCount * w.dropFirst().reduce(1, *)
+        case .convFilterGrad:
+            // dy elements × C·K.
+            return 2 * slots[s.inputs[1]].type.elementCount * out.shape.dropFirst().reduce(1, *)
+        default:
+            return 0
+        }
+    }
+
     /// `initializer(name, kind)` gives each parameter's and state's first value.
     public static func plan(_ g: Graph, initializer: (String, PersistentBuffer.Kind, TensorType) -> Initializer) -> Plan {
         var slots: [Slot] = []
@@ -54,7 +77,8 @@ public enum Planner {
                                 pinned: outputs.map(\.slot) + updates.map(\.slot))
         let report = PlanReport(arenaBytes: offset, naiveBytes: offset,
                                 lowerBoundBytes: liveness.peakBytes(slots, steps: steps.count),
-                                persistentBytes: persistent.reduce(0) { $0 + $1.type.byteCount })
+                                persistentBytes: persistent.reduce(0) { $0 + $1.type.byteCount },
+                                flops: steps.reduce(0) { $0 + flops($1, slots) })
         return Plan(name: g.name, steps: steps, slots: slots, arenaBytes: offset, persistent: persistent, inputs: inputs,
                     outputs: outputs, stateUpdates: updates, report: report)
     }

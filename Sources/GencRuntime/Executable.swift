@@ -1,1 +1,131 @@
+import GencIR
+import GencKernels
 import GencPlan
+
+/// What a run needs that changes from run to run; the kernels' closures
+/// read it (they are built once, at load).
+final class RunState {
+    var seed: UInt64 = 0
+    /// Token ids outside a table, counted by gather and one_hot this run.
+    var badIDs = 0
+}
+
+/// A loaded Plan: arena and persistent buffers allocated once, every step
+/// turned into a closure over fixed pointers at load. `run` does no
+/// allocation, no shape arithmetic and no lookups by name.
+public final class Executable: @unchecked Sendable {
+    public let plan: Plan
+    public let threads: Int
+    let store: ParameterStore
+    let arena: UnsafeMutableRawPointer
+    /// Scratch for im2col, pooling gradients: the largest any step needs.
+    let workspace: UnsafeMutableRawPointer
+    let workspaceBytes: Int
+    /// Constants, owned by this executable.
+    var constants: [UnsafeMutableRawPointer] = []
+    /// Address of every slot.
+    var addresses: [UnsafeMutableRawPointer] = []
+    var kernels: [() -> Void] = []
+    /// State updates as (destination, source, bytes), resolved at load.
+    var updates: [(UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int)] = []
+    let state = RunState()
+
+    /// Loads `plan`, binding its parameters and state to `store` (created
+    /// there on first use). `threads` is used by BLAS and the parallel loops.
+    public init(plan: Plan, store: ParameterStore, threads: Int = 1) throws {
+        let problems = PlanVerifier.verify(plan)
+        guard problems.isEmpty else { throw RuntimeError("invalid plan '\(plan.name)': \(problems.prefix(3).joined(separator: "; "))") }
+        self.plan = plan
+        self.threads = max(1, threads)
+        self.store = store
+        arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, 64), alignment: 64)
+        arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.arenaBytes, 64))
+        workspaceBytes = try Self.workspaceBytes(plan)
+        workspace = UnsafeMutableRawPointer.allocate(byteCount: max(workspaceBytes, 64), alignment: 64)
+        var persistent: [UnsafeMutableRawPointer] = []
+        for p in plan.persistent {
+            if p.kind == .constant {
+                let c = UnsafeMutableRawPointer.allocate(byteCount: max(p.type.byteCount, 4), alignment: 64)
+                if case let .constant(v) = p.initializer {
+                    c.assumingMemoryBound(to: Float.self).initialize(repeating: Float(v), count: p.type.elementCount)
+                }
+                constants.append(c)
+                persistent.append(c)
+            } else {
+                persistent.append(try store.buffer(for: p))
+            }
+        }
+        addresses = plan.slots.map { s in
+            switch s.storage {
+            case let .arena(offset): return arena + offset
+            case let .persistent(k): return persistent[k]
+            }
+        }
+        kernels = try plan.steps.map { try kernel(for: $0) }
+        updates = plan.stateUpdates.map { (persistent[$0.buffer], addresses[$0.slot], plan.slots[$0.slot].type.byteCount) }
+    }
+
+    deinit {
+        arena.deallocate()
+        workspace.deallocate()
+        for c in constants { c.deallocate() }
+    }
+
+    // MARK: - Running
+
+    /// Runs every step once. `seed` drives the random ops (dropout masks,
+    /// normal_like): the same seed gives the same numbers bit for bit,
+    /// whatever the thread count.
+    public func run(seed: UInt64) throws {
+        state.seed = seed
+        state.badIDs = 0
+        for k in kernels { k() }
+        if state.badIDs > 0 {
+            throw RuntimeError("\(state.badIDs) token id\(state.badIDs == 1 ? " was" : "s were") outside the table they index (an embedding's vocab or cross_entropy's classes)")
+        }
+        for (dst, src, bytes) in updates { dst.copyMemory(from: src, byteCount: bytes) }
+    }
+
+    // MARK: - Inputs and outputs
+
+    public func inputType(_ name: String) -> TensorType? {
+        plan.inputs.first { $0.name == name }.map { plan.slots[$0.slot].type }
+    }
+
+    /// Copies an input's values in; the count must match its type.
+    public func setInput(_ name: String, floats: [Float]) throws {
+        try setInput(name, count: floats.count, dtype: .f32) { floats.withUnsafeBytes { $0 } }
+    }
+
+    public func setInput(_ name: String, ints: [Int32]) throws {
+        try setInput(name, count: ints.count, dtype: .i32) { ints.withUnsafeBytes { $0 } }
+    }
+
+    private func setInput(_ name: String, count: Int, dtype: DType, _ bytes: () -> UnsafeRawBufferPointer) throws {
+        guard let i = plan.inputs.first(where: { $0.name == name }) else { throw RuntimeError("program '\(plan.name)' has no input '\(name)'") }
+        let t = plan.slots[i.slot].type
+        guard t.dtype == dtype, t.elementCount == count else {
+            throw RuntimeError("input '\(name)' is \(t) (\(t.elementCount) values), got \(count) \(dtype.rawValue) values")
+        }
+        let b = bytes()
+        if let base = b.baseAddress { addresses[i.slot].copyMemory(from: base, byteCount: t.byteCount) }
+    }
+
+    /// Fills an input with noise drawn from `seed` and its name.
+    public func sampleInput(_ name: String, _ dist: RandomDistribution, seed: UInt64) throws {
+        guard let i = plan.inputs.first(where: { $0.name == name }) else { throw RuntimeError("program '\(plan.name)' has no input '\(name)'") }
+        let t = plan.slots[i.slot].type
+        let p = addresses[i.slot].assumingMemoryBound(to: Float.self)
+        let s = Seeds.derive(seed, name)
+        switch dist {
+        case let .normal(m, sd): fillNormal(p, count: t.elementCount, seed: s, mean: Float(m), std: Float(sd), threads: threads)
+        case let .uniform(lo, hi): fillUniform(p, count: t.elementCount, seed: s, low: Float(lo), high: Float(hi), threads: threads)
+        }
+    }
+
+    public func output(_ name: String) -> (type: TensorType, floats: [Float])? {
+        guard let o = plan.outputs.first(where: { $0.name == name }) else { return nil }
+        let t = plan.slots[o.slot].type
+        return (t, Array(UnsafeBufferPointer(start: addresses[o.slot].assumingMemoryBound(to: Float.self), count: t.elementCount)))
+    }
+}

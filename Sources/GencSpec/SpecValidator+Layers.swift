@@ -145,6 +145,10 @@ extension SpecValidator {
                     report(SpecDiagnostics.layerSemantics("padding 'same' needs stride 1, got stride \(stride.0 == stride.1 ? String(stride.0) : "[\(stride.0), \(stride.1)]")", range("padding")))
                     return nil
                 }
+                if kernel.0 % 2 == 0 || (kind != .conv1d && kernel.1 % 2 == 0) || (kind == .conv1d && kernel.1 % 2 == 0) {
+                    report(SpecDiagnostics.layerSemantics("padding 'same' needs an odd kernel (the padding splits evenly), got kernel \(kernel.0 == kernel.1 || kind == .conv1d ? String(kernel.1) : "[\(kernel.0), \(kernel.1)]")", range("padding")))
+                    return nil
+                }
                 padding = .same
             } else {
                 let p = pair("padding", (0, 0))

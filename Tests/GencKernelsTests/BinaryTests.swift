@@ -2,7 +2,7 @@ import XCTest
 @testable import GencKernels
 
 final class BinaryTests: XCTestCase {
-    static let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow, .max, .min]
+    static let ops: [BinaryOp] = [.add, .sub, .mul, .div, .pow, .max, .min, .greater]
 
     /// Shape pairs that broadcast: every rank 1–4, size-1 dims on either side, scalars, a 6-d pair.
     static func shapePairs(_ rng: inout TestRNG) -> [([Int], [Int])] {

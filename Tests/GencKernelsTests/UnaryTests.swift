@@ -4,13 +4,13 @@ import GencKernels
 final class UnaryTests: XCTestCase {
     static let ops: [UnaryOp] = [
         .neg, .exp, .log, .sqrt, .abs, .tanh, .sigmoid, .relu, .leakyRelu(slope: 0.2),
-        .softplus, .gelu, .geluTanh, .square, .reciprocal,
+        .softplus, .gelu, .geluTanh, .square, .reciprocal, .rsqrt,
     ]
 
     /// Inputs inside each op's domain, away from where finite differences break down.
     static func inputs(_ op: UnaryOp, _ count: Int, _ rng: inout TestRNG) -> [Float] {
         switch op {
-        case .log, .sqrt, .reciprocal: return rng.array(count, 0.1, 4)
+        case .log, .sqrt, .reciprocal, .rsqrt: return rng.array(count, 0.1, 4)
         case .exp: return rng.array(count, -20, 20)
         default: return rng.array(count, -6, 6)
         }

@@ -30,6 +30,7 @@ extension UnaryOp {
             return 0.5 * x * (1 + Glibc.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
         case .square: return x * x
         case .reciprocal: return 1 / x
+        case .rsqrt: return 1 / x.squareRoot()
         }
     }
 
@@ -53,6 +54,7 @@ extension UnaryOp {
             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
         case .square: return 2 * x
         case .reciprocal: return -1 / (x * x)
+        case .rsqrt: return -0.5 / (x * x.squareRoot())
         }
     }
 }
@@ -83,6 +85,7 @@ extension BinaryOp {
         case .pow: return Glibc.pow(a, b)
         case .max: return Swift.max(a, b)
         case .min: return Swift.min(a, b)
+        case .greater: return a > b ? 1 : 0
         }
     }
 }

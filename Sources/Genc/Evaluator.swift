@@ -1,0 +1,88 @@
+import GencIR
+import GencLower
+import GencPlan
+import GencRuntime
+import GencSpec
+
+/// `genc eval`: each objective evaluated once, exactly as a training step
+/// computes it (batchnorm on batch statistics), updating nothing.
+public struct Evaluator {
+    public var spec: ModelSpec
+    public var model: LoweredModel
+    public var threads: Int
+    public var seed: UInt64
+
+    public init(spec: ModelSpec, model: LoweredModel, threads: Int = 1, seed: UInt64 = 0) {
+        self.spec = spec
+        self.model = model
+        self.threads = threads
+        self.seed = seed
+    }
+
+    /// Loads weights into the store (all parameters and state must be
+    /// there; optimizer slots are ignored); without weights, initialises.
+    public func prepare(_ store: ParameterStore, weights: SafeTensors?) throws {
+        guard let weights else {
+            store.initialize(seed: seed, threads: threads)
+            return
+        }
+        store.initialize(seed: seed, threads: threads)
+        var missing: [String] = []
+        for e in store.entries where e.kind != .constant {
+            guard let t = weights[e.name] else {
+                if e.kind == .parameter { missing.append(e.name) }
+                continue
+            }
+            guard t.dtype == .f32, let floats = t.floats else { throw RuntimeError("weights: '\(e.name)' must be F32, got \(t.dtype.rawValue)") }
+            guard t.shape == e.type.shape else {
+                throw RuntimeError("weights: '\(e.name)' has shape \(t.shape), the model needs \(e.type.shape)")
+            }
+            try store.set(e.name, kind: e.kind, floats: floats)
+        }
+        if !missing.isEmpty {
+            throw RuntimeError("weights: \(missing.count) parameter\(missing.count == 1 ? " is" : "s are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")")
+        }
+        let known = Set(store.entries.map(\.name))
+        if let unknown = weights.tensors.map(\.name).first(where: { !known.contains($0) && !$0.hasPrefix("optimizer.") }) {
+            throw RuntimeError("weights: '\(unknown)' is not a parameter or state of model '\(spec.name.value)'")
+        }
+    }
+
+    /// Evaluates `objectives` (all, in file order, when empty).
+    public func evaluate(objectives requested: [String], weights: SafeTensors?, inputs: SafeTensors?) throws -> [(name: String, value: Double)] {
+        let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
+        let store = ParameterStore()
+        var executables: [(String, Executable)] = []
+        for name in names {
+            guard let program = model.program(Lowering.programName(.eval, name)) else {
+                throw RuntimeError("the model has no objective '\(name)'")
+            }
+            executables.append((name, try Executable(plan: Compiler.plan(program, model: model), store: store, threads: threads)))
+        }
+        try prepare(store, weights: weights)
+        var results: [(String, Double)] = []
+        for (name, exe) in executables {
+            for i in exe.plan.inputs {
+                if let t = inputs?[i.name] {
+                    switch t.dtype {
+                    case .f32: try exe.setInput(i.name, floats: t.floats ?? [])
+                    case .i32: try exe.setInput(i.name, ints: t.ints ?? [])
+                    }
+                } else if let noise = spec.input(named: i.name)?.noise {
+                    let dist: RandomDistribution
+                    switch noise {
+                    case let .normal(m, s): dist = .normal(mean: m, std: s)
+                    case let .uniform(l, h): dist = .uniform(low: l, high: h)
+                    }
+                    try exe.sampleInput(i.name, dist, seed: seed)
+                } else {
+                    throw RuntimeError("objective '\(name)' reads input '\(i.name)', which is data: give it with --inputs (a safetensors file with a tensor '\(i.name)' of type \(exe.plan.slots[i.slot].type))")
+                }
+            }
+            try exe.run(seed: Seeds.derive(seed, "eval.\(name)"))
+            guard let (_, v) = exe.output("loss"), let x = v.first else { throw RuntimeError("objective '\(name)' produced no loss") }
+            results.append((name, Double(x)))
+        }
+        return results
+    }
+}

@@ -1,0 +1,260 @@
+import GencIR
+import GencKernels
+import GencPlan
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Each op as a closure over fixed pointers (built once, at load)
+
+extension Executable {
+    func f32(_ slot: Int) -> UnsafeMutablePointer<Float> { addresses[slot].assumingMemoryBound(to: Float.self) }
+    func i32(_ slot: Int) -> UnsafeMutablePointer<Int32> { addresses[slot].assumingMemoryBound(to: Int32.self) }
+    func shape(_ slot: Int) -> [Int] { plan.slots[slot].type.shape }
+
+    static func conv2d(_ a: ConvAttributes, x: [Int], filters: Int, kernel: [Int]) throws -> Conv2DGeometry {
+        guard a.padBefore == a.padAfter else { throw RuntimeError("asymmetric convolution padding is not supported by the runtime") }
+        return Conv2DGeometry(batch: x[0], channels: x[1], height: x[2], width: x[3], filters: filters, kernelH: kernel[0], kernelW: kernel[1],
+                              strideH: a.stride[0], strideW: a.stride[1], padH: a.padBefore[0], padW: a.padBefore[1])
+    }
+
+    static func conv1d(_ a: ConvAttributes, x: [Int], filters: Int, kernel: [Int]) throws -> Conv1DGeometry {
+        guard a.padBefore == a.padAfter else { throw RuntimeError("asymmetric convolution padding is not supported by the runtime") }
+        return Conv1DGeometry(batch: x[0], channels: x[1], length: x[2], filters: filters, kernel: kernel[0], stride: a.stride[0], pad: a.padBefore[0])
+    }
+
+    static func pool(_ p: PoolAttributes, x: [Int]) -> Pool2DGeometry {
+        Pool2DGeometry(batch: x[0], channels: x[1], height: x[2], width: x[3], kernelH: p.kernel[0], kernelW: p.kernel[1],
+                       strideH: p.stride[0], strideW: p.stride[1], padH: p.padding[0], padW: p.padding[1])
+    }
+
+    /// The scratch bytes the plan's largest step needs.
+    static func workspaceBytes(_ plan: Plan) throws -> Int {
+        var most = 0
+        for s in plan.steps {
+            let t = { (i: Int) in plan.slots[s.inputs[i]].type.shape }
+            switch s.op {
+            case let .conv(a):
+                let w = t(1)
+                let n = a.spatialRank == 2 ? try conv2d(a, x: t(0), filters: w[0], kernel: Array(w[2...])).workspaceCount
+                    : try conv1d(a, x: t(0), filters: w[0], kernel: Array(w[2...])).workspaceCount
+                most = max(most, n * 4)
+            case let .convInputGrad(a, size):
+                let (dy, w) = (t(0), t(1))
+                let x = [dy[0], w[1]] + size
+                let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: w[0], kernel: Array(w[2...])).workspaceCount
+                    : try conv1d(a, x: x, filters: w[0], kernel: Array(w[2...])).workspaceCount
+                most = max(most, n * 4)
+            case let .convFilterGrad(a, kernel):
+                let (x, dy) = (t(0), t(1))
+                let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount
+                    : try conv1d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount
+                most = max(most, n * 4)
+            case let .poolGrad(p):
+                most = max(most, pool(p, x: t(0)).outputCount * 8)
+            default:
+                break
+            }
+        }
+        return most
+    }
+
+    static func unaryOp(_ f: UnaryFunction) -> UnaryOp {
+        switch f {
+        case .negate: return .neg
+        case .exp: return .exp
+        case .log: return .log
+        case .sqrt: return .sqrt
+        case .rsqrt: return .rsqrt
+        case .abs: return .abs
+        case .tanh: return .tanh
+        case .sigmoid: return .sigmoid
+        case .relu: return .relu
+        case .softplus: return .softplus
+        case .square: return .square
+        case .reciprocal: return .reciprocal
+        case .gelu: return .gelu
+        case let .leakyRelu(s): return .leakyRelu(slope: Float(s))
+        }
+    }
+
+    static func binaryOp(_ f: BinaryFunction) -> BinaryOp {
+        switch f {
+        case .add: return .add
+        case .subtract: return .sub
+        case .multiply: return .mul
+        case .divide: return .div
+        case .power: return .pow
+        case .maximum: return .max
+        case .minimum: return .min
+        case .greater: return .greater
+        }
+    }
+
+    /// The closure that executes one step.
+    func kernel(for step: Step) throws -> () -> Void {
+        let out = step.output
+        let ins = step.inputs
+        let outType = plan.slots[out].type
+        let n = outType.elementCount
+        let threads = self.threads
+        let ws = workspace.assumingMemoryBound(to: Float.self)
+        let state = self.state
+        switch step.op {
+        case .input, .parameter, .state, .constant:
+            throw RuntimeError("a leaf (\(step.op.name)) cannot be a step")
+        case let .random(dist, stream):
+            let y = f32(out)
+            return {
+                let s = Seeds.derive(state.seed, stream)
+                switch dist {
+                case let .normal(m, sd): fillNormal(y, count: n, seed: s, mean: Float(m), std: Float(sd), threads: threads)
+                case let .uniform(lo, hi): fillUniform(y, count: n, seed: s, low: Float(lo), high: Float(hi), threads: threads)
+                }
+            }
+        case let .unary(f):
+            let (x, y, op) = (f32(ins[0]), f32(out), Self.unaryOp(f))
+            return { unary(op, x: x, y: y, count: n, threads: threads) }
+        case let .binary(f):
+            guard let layout = BroadcastLayout(output: outType.shape, a: shape(ins[0]), b: shape(ins[1])) else {
+                throw RuntimeError("no broadcast layout for \(shape(ins[0])) and \(shape(ins[1]))")
+            }
+            let (a, b, y, op) = (f32(ins[0]), f32(ins[1]), f32(out), Self.binaryOp(f))
+            return { binary(op, a: a, b: b, out: y, layout: layout, threads: threads) }
+        case let .matmul(ta, tb):
+            let (sa, sb) = (shape(ins[0]), shape(ins[1]))
+            let (m, nn) = (outType.shape[0], outType.shape[1])
+            let k = ta ? sa[0] : sa[1]
+            let (a, b, c) = (f32(ins[0]), f32(ins[1]), f32(out))
+            return { sgemm(transA: ta, transB: tb, m: m, n: nn, k: k, alpha: 1, a: a, lda: sa[1], b: b, ldb: sb[1], beta: 0, c: c, ldc: nn) }
+        case let .conv(a):
+            let w = shape(ins[1])
+            let (x, wp, y) = (f32(ins[0]), f32(ins[1]), f32(out))
+            if a.spatialRank == 2 {
+                let g = try Self.conv2d(a, x: shape(ins[0]), filters: w[0], kernel: Array(w[2...]))
+                return { conv2dForward(x: x, w: wp, bias: nil, y: y, geometry: g, workspace: ws, threads: threads) }
+            }
+            let g = try Self.conv1d(a, x: shape(ins[0]), filters: w[0], kernel: Array(w[2...]))
+            return { conv1dForward(x: x, w: wp, bias: nil, y: y, geometry: g, workspace: ws, threads: threads) }
+        case let .convInputGrad(a, size):
+            let (dyShape, w) = (shape(ins[0]), shape(ins[1]))
+            let x = [dyShape[0], w[1]] + size
+            let (dy, wp, dx) = (f32(ins[0]), f32(ins[1]), f32(out))
+            if a.spatialRank == 2 {
+                let g = try Self.conv2d(a, x: x, filters: w[0], kernel: Array(w[2...]))
+                return { conv2dInputGrad(dy: dy, w: wp, dx: dx, geometry: g, workspace: ws, threads: threads) }
+            }
+            let g = try Self.conv1d(a, x: x, filters: w[0], kernel: Array(w[2...]))
+            return { conv1dInputGrad(dy: dy, w: wp, dx: dx, geometry: g, workspace: ws, threads: threads) }
+        case let .convFilterGrad(a, kernel):
+            let (xs, dys) = (shape(ins[0]), shape(ins[1]))
+            let (x, dy, dw) = (f32(ins[0]), f32(ins[1]), f32(out))
+            if a.spatialRank == 2 {
+                let g = try Self.conv2d(a, x: xs, filters: dys[1], kernel: kernel)
+                return { conv2dFilterGrad(x: x, dy: dy, dw: dw, geometry: g, workspace: ws, threads: threads) }
+            }
+            let g = try Self.conv1d(a, x: xs, filters: dys[1], kernel: kernel)
+            return { conv1dFilterGrad(x: x, dy: dy, dw: dw, geometry: g, workspace: ws, threads: threads) }
+        case let .pool(p):
+            let g = Self.pool(p, x: shape(ins[0]))
+            let (x, y) = (f32(ins[0]), f32(out))
+            if p.kind == .max { return { maxPool2dForward(x: x, y: y, argmax: nil, geometry: g) } }
+            return { avgPool2dForward(x: x, y: y, geometry: g, countPadding: true) }
+        case let .poolGrad(p):
+            let g = Self.pool(p, x: shape(ins[0]))
+            let (x, dy, dx) = (f32(ins[0]), f32(ins[1]), f32(out))
+            if p.kind == .average { return { avgPool2dBackward(dy: dy, dx: dx, geometry: g, countPadding: true) } }
+            let argmax = (workspace + g.outputCount * 4).assumingMemoryBound(to: Int32.self)
+            return {
+                maxPool2dForward(x: x, y: ws, argmax: argmax, geometry: g)
+                maxPool2dBackward(dy: dy, argmax: argmax, dx: dx, geometry: g)
+            }
+        case let .reduce(f, axes, _):
+            guard let layout = ReduceLayout(inputShape: shape(ins[0]), axes: axes) else { throw RuntimeError("bad reduction axes \(axes)") }
+            let op: ReduceOp = f == .sum ? .sum : f == .mean ? .mean : .max
+            let (x, y) = (f32(ins[0]), f32(out))
+            return { reduce(op, x: x, y: y, layout: layout, threads: threads) }
+        case let .softmax(axis), let .logSoftmax(axis):
+            guard axis == outType.rank - 1 else { throw RuntimeError("softmax over an axis other than the last is not supported by the runtime") }
+            let cols = outType.shape[axis]
+            let rows = n / max(cols, 1)
+            let (x, y) = (f32(ins[0]), f32(out))
+            if case .softmax = step.op { return { softmax(x: x, y: y, rows: rows, n: cols, threads: threads) } }
+            return { logSoftmax(x: x, y: y, rows: rows, n: cols, threads: threads) }
+        case .reshape:
+            let (x, y, bytes) = (addresses[ins[0]], addresses[out], outType.byteCount)
+            return { y.copyMemory(from: x, byteCount: bytes) }
+        case let .transpose(perm):
+            guard let region = StridedRegion(permuting: shape(ins[0]), by: perm) else { throw RuntimeError("bad transpose \(perm)") }
+            return regionCopy(ins[0], out, region, outType.dtype)
+        case let .slice(s):
+            guard let region = StridedRegion(slicing: shape(ins[0]), starts: s.start, ends: s.end, steps: s.step) else { throw RuntimeError("bad slice") }
+            return regionCopy(ins[0], out, region, outType.dtype)
+        case let .concat(axis):
+            var offset = 0
+            var parts: [(Int, StridedRegion)] = []
+            for i in ins {
+                let s = shape(i)
+                var starts = Array(repeating: 0, count: s.count), ends = outType.shape
+                starts[axis] = offset
+                ends[axis] = offset + s[axis]
+                offset += s[axis]
+                guard let r = StridedRegion(slicing: outType.shape, starts: starts, ends: ends) else { throw RuntimeError("bad concat") }
+                parts.append((i, r))
+            }
+            let isInt = outType.dtype == .i32
+            let y = addresses[out]
+            let sources = parts.map { (addresses[$0.0], $0.1) }
+            return {
+                for (src, r) in sources {
+                    if isInt {
+                        scatterRegion(UnsafePointer(src.assumingMemoryBound(to: Int32.self)), region: r, into: y.assumingMemoryBound(to: Int32.self), threads: threads)
+                    } else {
+                        scatterRegion(UnsafePointer(src.assumingMemoryBound(to: Float.self)), region: r, into: y.assumingMemoryBound(to: Float.self), threads: threads)
+                    }
+                }
+            }
+        case let .broadcast(target):
+            guard outType.dtype == .f32, let layout = BroadcastLayout(from: shape(ins[0]), to: target) else {
+                throw RuntimeError("broadcast of \(shape(ins[0])) to \(target) is not supported")
+            }
+            let (x, y) = (f32(ins[0]), f32(out))
+            return { broadcastCopy(x, out: y, layout: layout, threads: threads) }
+        case .gather:
+            let table = shape(ins[0])
+            let (ids, tp, y) = (i32(ins[1]), f32(ins[0]), f32(out))
+            let m = plan.slots[ins[1]].type.elementCount
+            let dim = table.dropFirst().reduce(1, *)
+            return { state.badIDs += gatherRows(ids: ids, count: m, table: tp, vocab: table[0], dim: dim, out: y) }
+        case let .scatterAdd(rows):
+            let (vals, ids, y) = (f32(ins[0]), i32(ins[1]), f32(out))
+            let m = plan.slots[ins[1]].type.elementCount
+            let dim = n / rows
+            return {
+                y.update(repeating: 0, count: n)
+                state.badIDs += scatterAddRows(ids: ids, count: m, dOut: vals, vocab: rows, dim: dim, dTable: y)
+            }
+        case let .oneHot(depth):
+            let (ids, y) = (i32(ins[0]), f32(out))
+            let m = plan.slots[ins[0]].type.elementCount
+            return {
+                y.update(repeating: 0, count: n)
+                var bad = 0
+                for i in 0..<m {
+                    let id = Int(ids[i])
+                    if id >= 0, id < depth { y[i * depth + id] = 1 } else { bad += 1 }
+                }
+                state.badIDs += bad
+            }
+        }
+    }
+
+    private func regionCopy(_ input: Int, _ out: Int, _ region: StridedRegion, _ dtype: DType) -> () -> Void {
+        let (x, y, threads) = (addresses[input], addresses[out], self.threads)
+        if dtype == .i32 {
+            return { gatherRegion(UnsafePointer(x.assumingMemoryBound(to: Int32.self)), region: region, out: y.assumingMemoryBound(to: Int32.self), threads: threads) }
+        }
+        return { gatherRegion(UnsafePointer(x.assumingMemoryBound(to: Float.self)), region: region, out: y.assumingMemoryBound(to: Float.self), threads: threads) }
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Genc
+import GencKernels
+import GencRuntime
+import GencSupport
+import GencSpec
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `genc bench`: time programs (medians of repeated runs, never a timed test).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time a model's programs, or genc's sgemm.",
+        discussion: """
+        genc bench FILE times each scheduled objective's forward program (the eval program: the \
+        training step's forward pass; backward and optimizer update join it with autodiff) and \
+        the schedule as a whole. genc bench --sgemm N times cblas_sgemm on N×N×N through genc's \
+        kernel wrapper, to compare with a C program in the same run (scripts/bench-sgemm.sh).
+        """)
+
+    @Argument(help: "The model file (omit with --sgemm).")
+    var file: String?
+
+    @Option(name: .customLong("dim"), help: ArgumentHelp("Override a dim: NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
+    var dims: [String] = []
+
+    @Option(help: "Time sgemm on N×N×N instead of a model.")
+    var sgemm: Int?
+
+    @Option(help: "Timed runs.") var steps: Int = 20
+    @Option(help: "Untimed runs first.") var warmup: Int = 3
+    @Option(help: "Threads (default: all cores).") var threads: Int = Threads.available
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard steps >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--steps and --threads must be at least 1") }
+        if sgemm == nil, file == nil { throw ValidationError("give a model FILE or --sgemm N") }
+        if let n = sgemm, n < 1 || n > 8192 { throw ValidationError("--sgemm N needs 1 <= N <= 8192") }
+    }
+
+    static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    struct Timing {
+        var ms: [Double]
+        var flops: Int
+        var median: Double { ms.sorted()[ms.count / 2] }
+        func json(threads: Int) -> JSONValue {
+            .object([("ms_median", .double(median)), ("ms_min", .double(ms.min() ?? 0)), ("ms_max", .double(ms.max() ?? 0)),
+                     ("gflops", .double(median > 0 ? Double(flops) / (median * 1e6) : 0)), ("threads", .int(threads))])
+        }
+        func line(_ name: String) -> String {
+            let g = median > 0 ? Double(flops) / (median * 1e6) : 0
+            return "\(name): median \(fmt(median)) ms (min \(fmt(ms.min() ?? 0)), max \(fmt(ms.max() ?? 0))), \(fmt(g)) GFLOP/s"
+        }
+        func fmt(_ x: Double) -> String {
+            let r = (x * 100).rounded() / 100
+            return "\(r)"
+        }
+    }
+
+    func time(_ body: () throws -> Void) rethrows -> [Double] {
+        for _ in 0..<warmup { try body() }
+        var ms: [Double] = []
+        for _ in 0..<steps {
+            let t = Self.now()
+            try body()
+            ms.append((Self.now() - t) * 1000)
+        }
+        return ms
+    }
+
+    func run() throws {
+        Threads.configure(threads)
+        if let n = sgemm { return benchSGEMM(n) }
+        guard let file else { return }
+        let result = FrontEnd.load(path: file, options: SpecOptions(dimOverrides: dims.compactMap(FrontEnd.parseDimOverride)))
+        Output.diagnostics(result.diagnostics)
+        if result.hasErrors { throw ExitCode(result.isUsageError ? 64 : 1) }
+        guard let spec = result.spec, let lowered = result.lowered else { throw ExitCode(1) }
+        do {
+            let schedule = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)
+            let store = ParameterStore()
+            var programs: [(String, Executable)] = []
+            for name in schedule where !programs.contains(where: { $0.0 == name }) {
+                guard let p = lowered.program("eval.\(name)") else { continue }
+                programs.append((name, try Executable(plan: Compiler.plan(p, model: lowered), store: store, threads: threads)))
+            }
+            store.initialize(seed: 0, threads: threads)
+            for (_, exe) in programs {
+                for i in exe.plan.inputs {
+                    if let t = exe.inputType(i.name), t.dtype == .i32 {
+                        try exe.setInput(i.name, ints: (0..<t.elementCount).map { Int32($0 % 2) })
+                    } else {
+                        try exe.sampleInput(i.name, .uniform(low: -1, high: 1), seed: 1)
+                    }
+                }
+            }
+            var timings: [(String, Timing)] = []
+            for (name, exe) in programs {
+                timings.append(("eval.\(name)", Timing(ms: try time { try exe.run(seed: 1) }, flops: exe.plan.report.flops)))
+            }
+            let step = Timing(ms: try time { for name in schedule { try programs.first { $0.0 == name }?.1.run(seed: 1) } },
+                              flops: schedule.compactMap { n in programs.first { $0.0 == n }?.1.plan.report.flops }.reduce(0, +))
+            if json {
+                Output.stdout(JSONValue.object([("step", step.json(threads: threads)),
+                                                ("programs", .object(timings.map { ($0.0, $0.1.json(threads: threads)) }))]).serialized() + "\n")
+            } else {
+                Output.stdout("\(spec.name.value), \(threads) thread\(threads == 1 ? "" : "s"), forward programs only (autodiff is not built yet)\n")
+                Output.stdout(step.line("schedule [\(schedule.joined(separator: ", "))]") + "\n")
+                for (n, t) in timings { Output.stdout("  " + t.line(n) + "\n") }
+            }
+        } catch let e as RuntimeError {
+            Output.stderr("\(file): error: \(e.message)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    func benchSGEMM(_ n: Int) {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        fillUniform(a, count: n * n, seed: 1, low: -0.5, high: 0.5)
+        fillUniform(b, count: n * n, seed: 2, low: -0.5, high: 0.5)
+        let ms = time { GencKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n) }
+        let t = Timing(ms: ms, flops: 2 * n * n * n)
+        if json {
+            Output.stdout(JSONValue.object([("sgemm", .object([("n", .int(n)), ("kernel", .string(openBLASCoreName()))] + { if case let .object(p) = t.json(threads: threads) { return p } else { return [] } }()))]).serialized() + "\n")
+        } else {
+            Output.stdout("\(OpenBLASSetup.description)\n" + t.line("sgemm \(n)x\(n)x\(n), \(threads) thread\(threads == 1 ? "" : "s")") + "\n")
+        }
+    }
+}
