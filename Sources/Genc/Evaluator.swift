@@ -42,7 +42,7 @@ public struct Evaluator {
         if !missing.isEmpty {
             throw RuntimeError("weights: \(missing.count) parameter\(missing.count == 1 ? " is" : "s are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")")
         }
-        let known = Set(store.entries.map(\.name))
+        let known = Set(model.parameters.map(\.name))
         if let unknown = weights.tensors.map(\.name).first(where: { !known.contains($0) && !$0.hasPrefix("optimizer.") }) {
             throw RuntimeError("weights: '\(unknown)' is not a parameter or state of model '\(spec.name.value)'")
         }

@@ -25,8 +25,12 @@ extension SpecValidator {
         var order: [String] = []
         for p in pairs {
             if !allowed.contains(p.key.value) {
-                report(SpecDiagnostics.unknownKey(p.key.value, in: context, suggestion: Suggestions.suffix(for: p.key.value, among: allowed),
-                                                  allowed: allowed, p.key.range))
+                var d = SpecDiagnostics.unknownKey(p.key.value, in: context, suggestion: Suggestions.suffix(for: p.key.value, among: allowed),
+                                                   allowed: allowed, p.key.range)
+                if node.isFlow, p.key.value.contains(where: { "()[]*+".contains($0) }) {
+                    d = d.note("inside { }, a comma ends the value: quote an expression that contains commas (\"mean(f(x), axis: 1)\")", at: node.range)
+                }
+                report(d)
                 continue
             }
             entries[p.key.value] = p
