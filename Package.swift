@@ -2,6 +2,7 @@
 // genc: a declarative model-graph compiler. Targets are listed in pipeline
 // order; a module imports only the modules above it (STYLE.md).
 import PackageDescription
+import Foundation
 
 let package = Package(
     name: "genc",
@@ -52,3 +53,10 @@ let package = Package(
         .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencTestSupport"]),
     ]
 )
+
+// A libFuzzer target has no main, so it is declared only when asked for
+// (TOOLCHAIN.md): GENC_FUZZ=1 swift build -c release --sanitize=fuzzer --product FuzzFrontEnd
+if ProcessInfo.processInfo.environment["GENC_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "FuzzFrontEnd", dependencies: ["Genc", "GencSupport"], path: "Fuzz/FuzzFrontEnd"))
+    package.products.append(.executable(name: "FuzzFrontEnd", targets: ["FuzzFrontEnd"]))
+}

@@ -20,9 +20,14 @@ public func parallelFor(
     precondition(grain > 0, "parallelFor: grain must be positive")
     if count <= 0 { return }
     let blocks = (count + grain - 1) / grain
-    let block = { (b: Int) -> Range<Int> in b * grain ..< min((b + 1) * grain, count) }
     if threads <= 1 || blocks == 1 {
-        for b in 0..<blocks { body(block(b)) }
+        // No closure values here: the single-threaded path allocates nothing.
+        var start = 0
+        while start < count {
+            let end = min(start + grain, count)
+            body(start..<end)
+            start = end
+        }
         return
     }
     // Each worker takes a contiguous run of blocks; the block edges stay fixed.
@@ -31,7 +36,7 @@ public func parallelFor(
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let first = blocks * w / workers
             let last = blocks * (w + 1) / workers
-            for b in first..<last { body(block(b)) }
+            for b in first..<last { body(b * grain ..< min((b + 1) * grain, count)) }
         }
     }
 }
