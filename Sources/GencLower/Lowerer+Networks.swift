@@ -71,7 +71,7 @@ extension Lowerer {
         for n in nodes {
             switch n.kind {
             case let .layer(_, from): deps[n.name] = Set(from.map(\.value)).intersection(names)
-            case let .expression(e): deps[n.name] = Set(Self.names(in: e)).intersection(names)
+            case let .expression(e): deps[n.name] = Set(e.names).intersection(names)
             }
         }
         var done = Set<String>()
@@ -84,16 +84,6 @@ extension Lowerer {
                 done.insert(n.name)
                 progress = true
             }
-        }
-        return out
-    }
-
-    static func names(in e: Expr) -> [String] {
-        var out: [String] = []
-        var stack = [e]
-        while let x = stack.popLast() {
-            if case let .name(n) = x.kind { out.append(n) }
-            stack.append(contentsOf: x.children)
         }
         return out
     }

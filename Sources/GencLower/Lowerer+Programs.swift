@@ -55,7 +55,7 @@ extension Lowerer {
         var done = Set<String>(), out: [ExpressionNodeSpec] = [], progress = true
         while out.count < nodes.count, progress {
             progress = false
-            for n in nodes where !done.contains(n.name) && Set(names(in: n.expression)).intersection(declared).isSubset(of: done) {
+            for n in nodes where !done.contains(n.name) && Set(n.expression.names).intersection(declared).isSubset(of: done) {
                 out.append(n)
                 done.insert(n.name)
                 progress = true
@@ -67,7 +67,6 @@ extension Lowerer {
     /// The image sampler: the `from:` expression with batchnorm on running
     /// statistics and dropout off; output `images`.
     mutating func imageSampler(_ s: SampleSpec.Images) -> Program? {
-        if Self.names(in: s.from).contains(where: failedNetworks.contains) { return nil }
         let name = Lowering.programName(.sample, "images")
         begin("\(spec.name.value).\(name)", mode: .sample, updating: [])
         do {

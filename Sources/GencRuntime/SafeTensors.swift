@@ -410,12 +410,12 @@ public struct SafeTensors: Sendable {
         if !metadata.isEmpty {
             comma()
             SafeTensorsJSONWriter.append("\"__metadata__\":{", to: &json)
-            let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (k, key) in keys.enumerated() {
+            let entries = metadata.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (k, entry) in entries.enumerated() {
                 if k > 0 { json.append(UInt8(ascii: ",")) }
-                SafeTensorsJSONWriter.appendString(key, to: &json)
+                SafeTensorsJSONWriter.appendString(entry.key, to: &json)
                 json.append(UInt8(ascii: ":"))
-                SafeTensorsJSONWriter.appendString(metadata[key]!, to: &json)
+                SafeTensorsJSONWriter.appendString(entry.value, to: &json)
             }
             json.append(UInt8(ascii: "}"))
         }

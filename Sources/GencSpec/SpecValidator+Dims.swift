@@ -43,13 +43,13 @@ extension SpecValidator {
                 continue
             }
             guard let e = parse(s) else { continue }
-            pending[p.key.value] = Pending(key: p.key, literal: nil, expr: e, deps: Self.names(in: e))
+            pending[p.key.value] = Pending(key: p.key, literal: nil, expr: e, deps: e.names)
         }
         // Kahn's algorithm over dim dependencies (no recursion, any length).
         var remaining = pending.filter { $0.value.literal == nil }
         for (n, p) in pending { if let v = p.literal { dims[n] = v } }
         var progress = true
-        var ready = remaining.keys.filter { remaining[$0]!.deps.allSatisfy { dims[$0] != nil || pending[$0] == nil } }
+        var ready = remaining.filter { $0.value.deps.allSatisfy { dims[$0] != nil || pending[$0] == nil } }.map(\.key)
         var dependents: [String: [String]] = [:]
         for (n, p) in remaining { for d in p.deps { dependents[d, default: []].append(n) } }
         while progress {
@@ -65,7 +65,7 @@ extension SpecValidator {
                     }
                 }
                 for d in dependents[n] ?? [] where remaining[d] != nil {
-                    if remaining[d]!.deps.allSatisfy({ remaining[$0] == nil }) { ready.append(d) }
+                    if remaining[d]?.deps.allSatisfy({ remaining[$0] == nil }) == true { ready.append(d) }
                 }
             }
         }
@@ -89,17 +89,6 @@ extension SpecValidator {
             report(SpecDiagnostics.unknownDimOverride(o.name, suggestion: Suggestions.suffix(for: o.name, among: dimRanges.keys)))
         }
         return declared
-    }
-
-    /// The free names of an expression.
-    static func names(in e: Expr) -> [String] {
-        var out: [String] = []
-        var stack = [e]
-        while let x = stack.popLast() {
-            if case let .name(n) = x.kind { out.append(n) }
-            stack.append(contentsOf: x.children)
-        }
-        return out
     }
 
     /// Evaluates integer arithmetic over dims: literals, dim names, `+ - * /`

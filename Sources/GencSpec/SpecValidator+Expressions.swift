@@ -114,7 +114,7 @@ extension SpecValidator {
 
     /// Indices and slice bounds are integer arithmetic over literals and dims.
     private mutating func indexValue(_ e: Expr, _ scope: ExpressionScope) -> Int? {
-        for n in Self.names(in: e) where dims[n] == nil {
+        for n in e.names where dims[n] == nil {
             if scope.names[n] != nil || dimRanges[n] != nil {
                 report(SpecDiagnostics.misuse("indices and slice bounds are integers or dims; '\(n)' is a tensor", e.range))
                 return nil

@@ -51,7 +51,7 @@ extension SpecValidator {
                 let facts = check(e, in: scope)
                 callees.formUnion(facts.calledNetworks)
                 networkCallSites[network, default: [:]].merge(facts.callSites) { a, _ in a }
-                deps[name] = Self.nameUses(in: e).filter { scope.names[$0.value] != nil }
+                deps[name] = e.nameReferences.filter { scope.names[$0.name] != nil }.map { Located($0.name, $0.range) }
                 nodes.append(GraphNodeSpec(name: name, range: p.key.range, kind: .expression(e)))
                 continue
             }
@@ -145,17 +145,6 @@ extension SpecValidator {
             }
         }
         return ok ? names : nil
-    }
-
-    /// Names used in an expression, with their ranges.
-    static func nameUses(in e: Expr) -> [Located<String>] {
-        var out: [Located<String>] = []
-        var stack = [e]
-        while let x = stack.popLast() {
-            if case let .name(n) = x.kind { out.append(Located(n, x.range)) }
-            stack.append(contentsOf: x.children)
-        }
-        return out
     }
 
     /// Finds a cycle among `edges` (node → the nodes it reads) with Kahn's

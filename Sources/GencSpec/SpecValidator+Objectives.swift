@@ -69,7 +69,7 @@ extension SpecValidator {
                     let fs = check(e, in: scope)
                     facts.calledNetworks.formUnion(fs.calledNetworks)
                     facts.usedNames.formUnion(fs.usedNames)
-                    deps[q.key.value] = Self.names(in: e)
+                    deps[q.key.value] = e.names
                     graph.append(ExpressionNodeSpec(name: q.key.value, range: q.key.range, expression: e))
                 }
                 if !reportCycle(order: graph.map { ($0.name, $0.range) }, edges: deps, what: "the graph nodes of \(context)") { ok = false }

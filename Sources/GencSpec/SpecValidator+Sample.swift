@@ -31,7 +31,7 @@ extension SpecValidator {
         for n in facts.usedNames.sorted() {
             if let i = inputs[n], i.noise == nil {
                 report(SpecDiagnostics.reference("sampling reads input '\(n)', which is data; sampling draws only noise inputs (give '\(n)' a 'sample:')",
-                                                 Self.nameUses(in: e).first { $0.value == n }?.range ?? from.value.range)
+                                                 e.nameReferences.first { $0.name == n }?.range ?? from.value.range)
                     .note("'\(n)' is declared here", at: i.range))
                 ok = false
             }

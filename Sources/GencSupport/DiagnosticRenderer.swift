@@ -36,8 +36,8 @@ public struct DiagnosticRenderer {
         let lineLength = line.unicodeScalars.count
         let col = min(max(r.start.column, 1), lineLength + 1)
         var marker = String(repeating: " ", count: col - 1) + "^"
-        if r.end.line == r.start.line, r.end.column > col + 1 {
-            marker += String(repeating: "~", count: min(r.end.column, lineLength + 1) - col - 1)
+        if r.end.line == r.start.line {
+            marker += String(repeating: "~", count: max(0, min(r.end.column, lineLength + 1) - col - 1))
         }
         return "\(pad)\(number) | \(String(shown))\n\(gutter) | \(marker)\n"
     }

@@ -43,6 +43,21 @@ public struct Expr: Sendable {
         }
     }
 
+    /// Every name the expression reads (callees are not names), with its
+    /// range. Iterative, so any depth is safe.
+    public var nameReferences: [Identifier] {
+        var out: [Identifier] = []
+        var stack = [self]
+        while let x = stack.popLast() {
+            if case let .name(n) = x.kind { out.append(Identifier(n, x.range)) }
+            stack.append(contentsOf: x.children.reversed())
+        }
+        return out
+    }
+
+    /// The names the expression reads.
+    public var names: [String] { nameReferences.map(\.name) }
+
     /// The children, in source order.
     public var children: [Expr] {
         switch kind {

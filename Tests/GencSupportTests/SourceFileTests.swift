@@ -64,6 +64,16 @@ final class RendererTests: XCTestCase {
         """)
     }
 
+    /// Found by fuzzing: a range past the end of its line must not make a
+    /// negative-length underline.
+    func testRangesPastTheEndOfTheLineRenderACaret() {
+        let f = SourceFile(path: "m.yaml", text: "ab\ncd\n")
+        for (s, e) in [(3, 9), (5, 9), (9, 12), (1, 1), (2, 1)] {
+            let r = SourceRange(file: f, start: SourceLocation(line: 1, column: s), end: SourceLocation(line: 1, column: e))
+            XCTAssertTrue(DiagnosticRenderer().render(Diagnostic(id: "x", message: "m", at: r)).contains("^"))
+        }
+    }
+
     func testJSONIsStableAndEscaped() {
         let v = JSONValue.object([("b", .int(1)), ("a", .array([.string("x\"\n"), .double(0.5), .double(2), .bool(true), .null]))])
         XCTAssertEqual(v.serialized(pretty: false), #"{"b":1,"a":["x\"\n",0.5,2.0,true,null]}"#)
