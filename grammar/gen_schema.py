@@ -81,7 +81,7 @@ conv_common = {
     "filters": d("Number of output channels (main argument).", ref("size")),
     "kernel": d("Kernel size: an integer or `[kh, kw]`.", ref("sizePair")),
     "stride": d("Stride (default 1): an integer or `[sh, sw]`.", ref("sizePair")),
-    "padding": d("Zero padding (default 0): an integer, `[ph, pw]`, or `same` (stride 1 only; keeps the size).",
+    "padding": d("Zero padding (default 0): an integer, `[ph, pw]`, or `same` (stride 1 and an odd kernel only; keeps the size).",
                  {"anyOf": [ref("nonNegPair"), {"const": "same"}]}),
     "activation": ACT, "bias": BIAS}
 convT = dict(conv_common)
