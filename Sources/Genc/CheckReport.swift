@@ -37,13 +37,6 @@ public struct CheckReport {
         }
     }
 
-    static func describe(_ o: OptimizerSpec) -> String {
-        switch o {
-        case let .adam(lr, b1, b2, eps): return "adam (lr \(lr), beta1 \(b1), beta2 \(b2), eps \(eps))"
-        case let .sgd(lr, m): return "sgd (lr \(lr), momentum \(m))"
-        }
-    }
-
     /// The human-readable summary.
     public var text: String {
         var out = "\(spec.file.path): ok — model '\(spec.name.value)', genc \(spec.version)\n"
@@ -71,12 +64,12 @@ public struct CheckReport {
         for o in spec.objectives {
             let params = lowered.parameterCount(updating: o.update.map(\.value))
             out += "objective \(o.name): minimize \(o.minimize); update \(o.update.map(\.value).joined(separator: ", ")) (\(Self.count(params)) params)"
-            if let opt = o.optimizer { out += "; \(Self.describe(opt))" }
+            if let opt = o.optimizer { out += "; \(SpecDump.optimizer(opt))" }
             out += "\n"
         }
         if let t = spec.train {
             out += "train:       " + t.data.map { "\($0.input.value) <- \($0.dataset.kind.rawValue)" }.joined(separator: ", ")
-            if let o = t.optimizer { out += "; \(Self.describe(o))" }
+            if let o = t.optimizer { out += "; \(SpecDump.optimizer(o))" }
             out += "; schedule [\(t.schedule.map(\.value).joined(separator: ", "))]"
             switch t.length {
             case let .epochs(e): out += "; \(e) epoch\(e == 1 ? "" : "s")"

@@ -63,29 +63,14 @@ extension Lowerer {
         }
     }
 
-    /// Graph nodes ordered so every node follows the nodes it reads (the
-    /// spec guarantees there is no cycle); ties keep file order.
+    /// Graph nodes ordered so every node follows the nodes it reads.
     static func topologicalOrder(_ nodes: [GraphNodeSpec]) -> [GraphNodeSpec] {
-        let names = Set(nodes.map(\.name))
-        var deps: [String: Set<String>] = [:]
-        for n in nodes {
+        DependencyOrder.sorted(nodes, name: \.name) { n in
             switch n.kind {
-            case let .layer(_, from): deps[n.name] = Set(from.map(\.value)).intersection(names)
-            case let .expression(e): deps[n.name] = Set(e.names).intersection(names)
+            case let .layer(_, from): return from.map(\.value)
+            case let .expression(e): return e.names
             }
         }
-        var done = Set<String>()
-        var out: [GraphNodeSpec] = []
-        var progress = true
-        while out.count < nodes.count, progress {
-            progress = false
-            for n in nodes where !done.contains(n.name) && (deps[n.name] ?? []).isSubset(of: done) {
-                out.append(n)
-                done.insert(n.name)
-                progress = true
-            }
-        }
-        return out
     }
 
     /// Lowers a network alone, with its declared arguments as inputs, and

@@ -50,18 +50,9 @@ extension Lowerer {
         }
     }
 
+    /// An objective's graph nodes ordered so every node follows the nodes it reads.
     static func expressionOrder(_ nodes: [ExpressionNodeSpec]) -> [ExpressionNodeSpec] {
-        let declared = Set(nodes.map(\.name))
-        var done = Set<String>(), out: [ExpressionNodeSpec] = [], progress = true
-        while out.count < nodes.count, progress {
-            progress = false
-            for n in nodes where !done.contains(n.name) && Set(n.expression.names).intersection(declared).isSubset(of: done) {
-                out.append(n)
-                done.insert(n.name)
-                progress = true
-            }
-        }
-        return out
+        DependencyOrder.sorted(nodes, name: \.name) { $0.expression.names }
     }
 
     /// The image sampler: the `from:` expression with batchnorm on running

@@ -80,9 +80,7 @@ struct Bench: ParsableCommand {
         if let n = sgemm { return benchSGEMM(n) }
         guard let file else { return }
         let result = FrontEnd.load(path: file, options: SpecOptions(dimOverrides: dims.compactMap(FrontEnd.parseDimOverride)))
-        Output.diagnostics(result.diagnostics)
-        if result.hasErrors { throw ExitCode(result.isUsageError ? 64 : 1) }
-        guard let spec = result.spec, let lowered = result.lowered else { throw ExitCode(1) }
+        let (spec, lowered) = try Output.loaded(result)
         do {
             let schedule = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)
             let store = ParameterStore()

@@ -35,9 +35,7 @@ struct Dump: ParsableCommand {
 
     func run() throws {
         let result = FrontEnd.load(path: model.file, options: model.specOptions)
-        Output.diagnostics(result.diagnostics)
-        if result.hasErrors { throw ExitCode(result.isUsageError ? 64 : 1) }
-        guard let spec = result.spec, let lowered = result.lowered else { throw ExitCode(1) }
+        let (spec, lowered) = try Output.loaded(result)
         switch stage {
         case .spec:
             switch format {

@@ -39,9 +39,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let result = FrontEnd.load(path: model.file, options: model.specOptions)
-        Output.diagnostics(result.diagnostics)
-        if result.hasErrors { throw ExitCode(result.isUsageError ? 64 : 1) }
-        guard let spec = result.spec, let lowered = result.lowered else { throw ExitCode(1) }
+        let (spec, lowered) = try Output.loaded(result)
         for o in objective where spec.objective(named: o) == nil {
             throw ValidationError("no objective '\(o)'\(Suggestions.suffix(for: o, among: spec.objectives.map(\.name)))")
         }
