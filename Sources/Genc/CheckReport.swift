@@ -9,9 +9,16 @@ import GencSupport
 public struct CheckReport {
     public var spec: ModelSpec
     public var lowered: LoweredModel
+    /// What each program needs at run time (its plan's arena and scratch)
+    /// and the parameters and state once, so a user sees the cost before
+    /// running; nil only when a plan cannot be sized at all.
+    public var memory: [MemoryEstimate]
+    public var persistent: MemoryEstimate?
     public init(spec: ModelSpec, lowered: LoweredModel) {
         self.spec = spec
         self.lowered = lowered
+        memory = lowered.programs.compactMap { try? MemoryEstimate(programs: [$0], model: lowered) }
+        persistent = try? MemoryEstimate(programs: lowered.programs, model: lowered)
     }
 
     /// `1,486,352`
@@ -59,6 +66,10 @@ public struct CheckReport {
             }
             out += "  \("total".padding(22)) \("".padding(15)) \("".padding(22)) \(Self.count(summary.parameters).leftPadding(11))"
             out += summary.state > 0 ? "  (+\(Self.count(summary.state)) state)\n" : "\n"
+            if !summary.calls.isEmpty {
+                let called = summary.calls.map { c in "\(c) (\(Self.count(lowered.network(c)?.parameters ?? 0)))" }.joined(separator: ", ")
+                out += "  calls \(called): their parameters are counted in their own tables\n"
+            }
         }
         out += "\n"
         for o in spec.objectives {
@@ -66,6 +77,13 @@ public struct CheckReport {
             out += "objective \(o.name): minimize \(o.minimize); update \(o.update.map(\.value).joined(separator: ", ")) (\(Self.count(params)) params)"
             if let opt = o.optimizer { out += "; \(SpecDump.optimizer(opt))" }
             out += "\n"
+        }
+        if let m = persistent {
+            let f = MemoryEstimate.format
+            out += "memory:      parameters \(f(m.parameterBytes)), state \(f(m.stateBytes)); each program's own buffers when run:\n"
+            for p in memory.flatMap(\.programs) {
+                out += "  \(p.name.padding(22)) activations \(f(p.arenaBytes).padding(10)) scratch \(f(p.workspaceBytes + p.constantBytes))\n"
+            }
         }
         if let t = spec.train {
             out += "train:       " + t.data.map { "\($0.input.value) <- \($0.dataset.kind.rawValue)" }.joined(separator: ", ")
@@ -94,6 +112,7 @@ public struct CheckReport {
             networks.append((n.name, .object([
                 ("params", .int(n.parameters)),
                 ("state", .int(n.state)),
+                ("calls", .array(n.calls.map { .string($0) })),
                 ("inputs", .object(n.inputs.map { ($0.name, type($0.type)) })),
                 ("outputs", .object(n.outputs.map { ($0.name, type($0.type)) })),
                 ("layers", .array(n.layers.map { r in
@@ -113,6 +132,13 @@ public struct CheckReport {
             ("networks", .object(networks)),
             ("objectives", .object(objectives)),
             ("programs", .array(lowered.programs.map { .string($0.name) })),
+            ("memory", .object([
+                ("parameter_bytes", .int(persistent?.parameterBytes ?? 0)),
+                ("state_bytes", .int(persistent?.stateBytes ?? 0)),
+                ("programs", .object(memory.flatMap(\.programs).map { p in
+                    (p.name, .object([("arena_bytes", .int(p.arenaBytes)), ("workspace_bytes", .int(p.workspaceBytes + p.constantBytes))]))
+                })),
+            ])),
         ])
     }
 }

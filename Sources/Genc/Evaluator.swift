@@ -11,12 +11,16 @@ public struct Evaluator {
     public var model: LoweredModel
     public var threads: Int
     public var seed: UInt64
+    /// When set, a model whose programs need more memory is refused (a
+    /// `Diagnostic` is thrown) before anything is allocated.
+    public var memoryLimit: MemoryEstimate.Limit?
 
-    public init(spec: ModelSpec, model: LoweredModel, threads: Int = 1, seed: UInt64 = 0) {
+    public init(spec: ModelSpec, model: LoweredModel, threads: Int = 1, seed: UInt64 = 0, memoryLimit: MemoryEstimate.Limit? = nil) {
         self.spec = spec
         self.model = model
         self.threads = threads
         self.seed = seed
+        self.memoryLimit = memoryLimit
     }
 
     /// Loads weights into the store (all parameters and state must be
@@ -51,12 +55,20 @@ public struct Evaluator {
     /// Evaluates `objectives` (all, in file order, when empty).
     public func evaluate(objectives requested: [String], weights: SafeTensors?, inputs: SafeTensors?) throws -> [(name: String, value: Double)] {
         let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
-        let store = ParameterStore()
-        var executables: [(String, Executable)] = []
+        var programs: [(String, Program)] = []
         for name in names {
             guard let program = model.program(Lowering.programName(.eval, name)) else {
                 throw RuntimeError("the model has no objective '\(name)'")
             }
+            programs.append((name, program))
+        }
+        if let memoryLimit {
+            let estimate = try MemoryEstimate(programs: programs.map(\.1), model: model)
+            if let d = estimate.check(memoryLimit, doing: "evaluating \(names.map { "'\($0)'" }.joined(separator: ", "))", file: spec.file) { throw d }
+        }
+        let store = ParameterStore()
+        var executables: [(String, Executable)] = []
+        for (name, program) in programs {
             executables.append((name, try Executable(plan: Compiler.plan(program, model: model), store: store, threads: threads)))
         }
         try prepare(store, weights: weights)

@@ -75,6 +75,9 @@ public struct Graph: Hashable, Sendable {
         }
         for o in operands where o.id < 0 || o.id >= nodes.count { throw ShapeError("operand \(o) is not defined") }
         let t = try op.resultType(operands.map { nodes[$0.id].type }, given: given)
+        // Every tensor is bounded, so element and byte counts never overflow later.
+        _ = try Size.elements(t.shape)
+        guard t.shape.allSatisfy({ $0 >= 0 }) else { throw ShapeError("\(op.name) has a negative extent in \(t)") }
         nodes.append(Node(op: op, operands: operands, type: t, location: location))
         let v = Value(nodes.count - 1)
         if op.isLeaf, !isRandom(op) { leaves[Self.key(op, t)] = v }

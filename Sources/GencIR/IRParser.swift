@@ -113,7 +113,10 @@ public struct IRParser {
     private mutating func type() throws -> TensorType {
         let d = try word()
         guard let dtype = DType(rawValue: d) else { throw fail("unknown element type '\(d)'") }
-        return TensorType(dtype, try ints())
+        let shape = try ints()
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("negative extent in \(TensorType(dtype, shape))") }
+        do { _ = try Size.elements(shape) } catch let e as ShapeError { throw fail(e.message) }
+        return TensorType(dtype, shape)
     }
 
     private mutating func graph() throws -> Graph {

@@ -59,7 +59,7 @@ extension Op {
             guard x.shape[1] == w.shape[1] else {
                 throw ShapeError("conv input has \(x.shape[1]) channels but the filter expects \(w.shape[1]) (filter \(w.shapeDescription))", operand: 0)
             }
-            let out = a.outputSize(input: Array(x.shape[2...]), kernel: Array(w.shape[2...]))
+            let out = try a.outputSize(input: Array(x.shape[2...]), kernel: Array(w.shape[2...]))
             try Self.requirePositive(out, "conv output", input: x)
             return .f32([x.shape[0], w.shape[0]] + out)
         case let .convInputGrad(a, inputSize):
@@ -69,7 +69,7 @@ extension Op {
                 throw ShapeError("input has \(dy.shape[1]) channels but the filter \(w.shapeDescription) expects \(w.shape[0])", operand: 0)
             }
             guard inputSize.count == a.spatialRank, inputSize.allSatisfy({ $0 >= 1 }) else { throw ShapeError("bad input size \(inputSize)") }
-            let implied = a.outputSize(input: inputSize, kernel: Array(w.shape[2...]))
+            let implied = try a.outputSize(input: inputSize, kernel: Array(w.shape[2...]))
             guard implied == Array(dy.shape[2...]) else {
                 throw ShapeError("a conv of size \(inputSize) gives \(implied), not the \(Array(dy.shape[2...])) given", operand: 0)
             }
@@ -81,7 +81,7 @@ extension Op {
             guard x.rank == a.spatialRank + 2, dy.rank == a.spatialRank + 2, x.shape[0] == dy.shape[0] else {
                 throw ShapeError("\(name) operands \(x.shapeDescription) and \(dy.shapeDescription) do not match", operand: 1)
             }
-            let implied = a.outputSize(input: Array(x.shape[2...]), kernel: kernelSize)
+            let implied = try a.outputSize(input: Array(x.shape[2...]), kernel: kernelSize)
             guard implied == Array(dy.shape[2...]) else {
                 throw ShapeError("a conv of \(x.shapeDescription) with kernel \(kernelSize) gives \(implied), not \(Array(dy.shape[2...]))", operand: 1)
             }
@@ -89,7 +89,7 @@ extension Op {
         case let .pool(p):
             try Self.requireF32(t[0], 0, name)
             guard t[0].rank == 4 else { throw ShapeError("\(p.kind == .max ? "maxpool" : "avgpool") expects 4-d input [N, C, H, W], got \(t[0].shapeDescription)", operand: 0) }
-            let out = p.outputSize(input: Array(t[0].shape[2...]))
+            let out = try p.outputSize(input: Array(t[0].shape[2...]))
             try Self.requirePositive(out, "pooling output", input: t[0])
             return .f32(Array(t[0].shape[..<2]) + out)
         case let .poolGrad(p):
@@ -111,8 +111,11 @@ extension Op {
             return t[0]
 
         case let .reshape(shape):
-            let n = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 1 }), n == t[0].elementCount else {
+            guard shape.allSatisfy({ $0 >= 1 }) else {
+                throw ShapeError("cannot reshape \(t[0].shapeDescription) to [\(shape.map(String.init).joined(separator: ", "))]: extents must be at least 1", operand: 0)
+            }
+            let n = try Size.elements(shape)
+            guard n == t[0].elementCount else {
                 throw ShapeError("cannot reshape \(t[0].shapeDescription) (\(t[0].elementCount) elements) to [\(shape.map(String.init).joined(separator: ", "))] (\(n) elements)", operand: 0)
             }
             return TensorType(t[0].dtype, shape)
@@ -127,7 +130,9 @@ extension Op {
                 guard s.step[i] >= 1, s.start[i] >= 0, s.end[i] <= t[0].shape[i], s.start[i] < s.end[i] else {
                     throw ShapeError("slice \(s.start[i]):\(s.end[i]):\(s.step[i]) of axis \(i) (size \(t[0].shape[i])) is empty or out of range", operand: 0)
                 }
-                shape.append((s.end[i] - s.start[i] + s.step[i] - 1) / s.step[i])
+                // ceil((end - start) / step), without overflowing on a huge step
+                let span = s.end[i] - s.start[i]
+                shape.append(span / s.step[i] + (span % s.step[i] == 0 ? 0 : 1))
             }
             return TensorType(t[0].dtype, shape)
         case let .concat(axis):
@@ -142,7 +147,7 @@ extension Op {
                       zip(x.shape, t[0].shape).enumerated().allSatisfy({ $0.offset == a || $0.element.0 == $0.element.1 }) else {
                     throw ShapeError("concat along axis \(a) needs equal sizes elsewhere: \(t[0].shapeDescription) and \(x.shapeDescription)", operand: i)
                 }
-                total += x.shape[a]
+                total = try Size.add(total, x.shape[a])
             }
             var shape = t[0].shape
             shape[a] = total
@@ -159,13 +164,13 @@ extension Op {
             return TensorType(t[0].dtype, t[1].shape + t[0].shape.dropFirst())
         case let .scatterAdd(rows):
             guard t[1].dtype == .i32 else { throw ShapeError("scatter_add ids must be i32, got \(t[1].dtype.rawValue)", operand: 1) }
-            guard rows >= 1, t[0].rank >= t[1].rank, Array(t[0].shape[..<t[1].rank]) == t[1].shape else {
+            guard rows >= 1, rows <= Size.maxElements, t[0].rank >= t[1].rank, Array(t[0].shape[..<t[1].rank]) == t[1].shape else {
                 throw ShapeError("scatter_add values \(t[0].shapeDescription) do not start with the ids' shape \(t[1].shapeDescription)", operand: 0)
             }
             return TensorType(t[0].dtype, [rows] + t[0].shape[t[1].rank...])
         case let .oneHot(depth):
             guard t[0].dtype == .i32 else { throw ShapeError("one_hot needs i32 ids, got \(t[0].dtype.rawValue)", operand: 0) }
-            guard depth >= 1 else { throw ShapeError("one_hot depth must be at least 1") }
+            guard depth >= 1, depth <= Size.maxElements else { throw ShapeError("one_hot depth must be in 1...2^40, got \(depth)") }
             return .f32(t[0].shape + [depth])
         }
     }

@@ -91,11 +91,13 @@ public struct ConvAttributes: Hashable, Sendable {
     }
     public var spatialRank: Int { stride.count }
 
-    /// `floor((S + before + after - K) / stride) + 1` per axis (PyTorch).
-    public func outputSize(input: [Int], kernel: [Int]) -> [Int] {
-        (0..<spatialRank).map { i in
-            let span = input[i] + padBefore[i] + padAfter[i] - kernel[i]
-            return span < 0 ? 0 : span / stride[i] + 1
+    /// `floor((S + before + after - K) / stride) + 1` per axis (PyTorch);
+    /// 0 where the kernel does not fit. Checked: huge user numbers give a
+    /// `ShapeError`, never a trap.
+    public func outputSize(input: [Int], kernel: [Int]) throws -> [Int] {
+        try (0..<spatialRank).map { i in
+            let span = try Size.subtract(try Size.sum([input[i], padBefore[i], padAfter[i]]), kernel[i])
+            return span < 0 ? 0 : span / max(stride[i], 1) + 1
         }
     }
 }
@@ -112,10 +114,11 @@ public struct PoolAttributes: Hashable, Sendable {
         self.stride = stride
         self.padding = padding
     }
-    public func outputSize(input: [Int]) -> [Int] {
-        (0..<2).map { i in
-            let span = input[i] + 2 * padding[i] - kernel[i]
-            return span < 0 ? 0 : span / stride[i] + 1
+    /// Checked like `ConvAttributes.outputSize`.
+    public func outputSize(input: [Int]) throws -> [Int] {
+        try (0..<2).map { i in
+            let span = try Size.subtract(try Size.add(input[i], try Size.multiply(2, padding[i])), kernel[i])
+            return span < 0 ? 0 : span / max(stride[i], 1) + 1
         }
     }
 }

@@ -6,6 +6,12 @@ public enum Verifier {
     public static func verify(_ g: Graph) -> [String] {
         var problems: [String] = []
         var leafTypes: [String: (Value, TensorType)] = [:]
+        // Types first: the shape rules below may count elements of any operand.
+        for (i, n) in g.nodes.enumerated() {
+            if n.type.shape.contains(where: { $0 < 0 }) { problems.append("\(Value(i)): negative extent in \(n.type)") }
+            do { _ = try Size.elements(n.type.shape) } catch let e as ShapeError { problems.append("\(Value(i)): \(e.message)") } catch {}
+        }
+        if !problems.isEmpty { return problems }
         for (i, n) in g.nodes.enumerated() {
             let v = Value(i)
             if n.op.arity >= 0, n.operands.count != n.op.arity {

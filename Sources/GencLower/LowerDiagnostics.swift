@@ -15,6 +15,9 @@ public enum LowerDiagnostics {
     static func signature(_ message: String, _ r: SourceRange) -> Diagnostic {
         Diagnostic(id: "call-signature", message: message, at: r)
     }
+    static func tooLarge(_ message: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "program-too-large", message: message, at: r)
+    }
     static func index(_ message: String, _ r: SourceRange) -> Diagnostic {
         Diagnostic(id: "index", message: message, at: r)
     }

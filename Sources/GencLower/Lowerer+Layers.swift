@@ -8,13 +8,26 @@ extension Lowerer {
     /// Lowers one layer applied to its inputs; in a standalone lowering,
     /// records its row (output shape, parameters, state).
     mutating func layer(_ l: LayerSpec, _ inputs: [Value], network: String) throws -> Value {
-        let paramsBefore = Set(graph.parameters.map(\.name))
-        let stateBefore = Set(graph.states.map(\.name))
-        let y = try layerBody(l, inputs, network: network)
+        // Leaves are deduplicated, so the layer's own parameters and state
+        // are exactly the leaves appended from here on (linear in the model).
+        let nodesBefore = graph.nodes.count
+        let y: Value
+        do {
+            y = try layerBody(l, inputs, network: network)
+        } catch let e as ShapeError {
+            // Size arithmetic on the layer's numbers overflowed (Size).
+            throw fail(LowerDiagnostics.shape("\(title(l)): \(e.message)", l.kindRange))
+        }
         _ = produced(y, by: "'\(l.qualifiedName)'", at: l.kindRange)
-        if rows != nil {
-            let p = graph.parameters.filter { !paramsBefore.contains($0.name) }.reduce(0) { $0 + $1.type.elementCount }
-            let s = graph.states.filter { !stateBefore.contains($0.name) }.reduce(0) { $0 + $1.type.elementCount }
+        if rows != nil, network == summarizing {
+            var p = 0, s = 0
+            for n in graph.nodes[nodesBefore...] {
+                switch n.op {
+                case .parameter: p += n.type.elementCount
+                case .state: s += n.type.elementCount
+                default: break
+                }
+            }
             let row = LayerSummary(name: l.name, kind: l.kind.rawValue, output: type(y), parameters: p, state: s)
             rows?.append(row)
         }
@@ -71,14 +84,15 @@ extension Lowerer {
             }
             let attrs = ConvAttributes(stride: stride, padBefore: before, padAfter: after)
             let inSize = Array(t.shape[2...])
-            let out = attrs.outputSize(input: inSize, kernel: kernel)
+            let out = try attrs.outputSize(input: inSize, kernel: kernel)
             if out.contains(where: { $0 < 1 }) {
                 throw fail(LowerDiagnostics.shape("\(title(l)): kernel \(kernel) does not fit input \(t.shapeDescription) with padding \(before) (output size would be \(out))", r), notes: [x])
             }
             let channels = t.shape[1]
-            let fanIn = channels * kernel.reduce(1, *)
+            let taps = try Size.product(kernel)
+            let fanIn = try Size.multiply(channels, taps)
             let w = try parameter("\(p).weight", [c.filters, channels] + kernel, role: .weight, layer: l, fanIn: fanIn,
-                                  fanOut: c.filters * kernel.reduce(1, *), network: network)
+                                  fanOut: try Size.multiply(c.filters, taps), network: network)
             var y = try emit(.conv(attrs), [x, w], at: r, context: title(l))
             if c.bias {
                 let b = try parameter("\(p).bias", [c.filters], role: .bias, layer: l, fanIn: fanIn, fanOut: c.filters, network: network)
@@ -94,19 +108,21 @@ extension Lowerer {
             let pad = [ph, pw], outPad = [c.outputPadding.0, c.outputPadding.1]
             var out: [Int] = []
             for i in 0..<2 {
-                let grown = (t.shape[2 + i] - 1) * stride[i]
-                out.append(grown - 2 * pad[i] + kernel[i] + outPad[i])
+                // (H - 1)·stride - 2·padding + kernel + output_padding, checked
+                let grown = try Size.multiply(t.shape[2 + i] - 1, stride[i])
+                out.append(try Size.sum([try Size.subtract(grown, try Size.multiply(2, pad[i])), kernel[i], outPad[i]]))
             }
             if out.contains(where: { $0 < 1 }) {
                 throw fail(LowerDiagnostics.shape("\(title(l)): output size would be \(out) for input \(t.shapeDescription) ((H - 1)·stride - 2·padding + kernel + output_padding)", r), notes: [x])
             }
             let channels = t.shape[1]
+            let taps = try Size.product(kernel)
             let w = try parameter("\(p).weight", [channels, c.filters] + kernel, role: .weight, layer: l,
-                                  fanIn: c.filters * kernel.reduce(1, *), fanOut: channels * kernel.reduce(1, *), network: network)
+                                  fanIn: try Size.multiply(c.filters, taps), fanOut: try Size.multiply(channels, taps), network: network)
             let attrs = ConvAttributes(stride: stride, padBefore: pad, padAfter: pad)
             var y = try emit(.convInputGrad(attrs, inputSize: out), [x, w], at: r, context: title(l))
             if c.bias {
-                let b = try parameter("\(p).bias", [c.filters], role: .bias, layer: l, fanIn: c.filters * kernel.reduce(1, *), fanOut: c.filters, network: network)
+                let b = try parameter("\(p).bias", [c.filters], role: .bias, layer: l, fanIn: try Size.multiply(c.filters, taps), fanOut: c.filters, network: network)
                 y = try binary(.add, y, try reshape(b, [c.filters, 1, 1], at: r), at: r)
             }
             return try activate(y, c.activation, at: r)
@@ -133,7 +149,7 @@ extension Lowerer {
             try expect(x, l, ranks: 4...4, form: "4-d input [N, C, H, W]")
             let attrs = PoolAttributes(kind: l.kind == .maxpool ? .max : .average, kernel: [c.kernel.0, c.kernel.1],
                                        stride: [c.stride.0, c.stride.1], padding: [c.padding.0, c.padding.1])
-            let out = attrs.outputSize(input: Array(type(x).shape[2...]))
+            let out = try attrs.outputSize(input: Array(type(x).shape[2...]))
             if out.contains(where: { $0 < 1 }) {
                 throw fail(LowerDiagnostics.shape("\(title(l)): kernel \(attrs.kernel) does not fit input \(type(x).shapeDescription)", r), notes: [x])
             }
@@ -148,7 +164,7 @@ extension Lowerer {
             let t = type(x)
             guard t.rank >= 1 else { throw fail(LowerDiagnostics.shape("\(title(l)) expects input [batch, ...], got \(t.shapeDescription)", r), notes: [x]) }
             let per = t.elementCount / max(t.shape[0], 1)
-            let known = target.filter { $0 > 0 }.reduce(1, *)
+            let known = try Size.product(target.filter { $0 > 0 })
             var shape = target
             if let i = target.firstIndex(of: -1) {
                 guard known > 0, per % known == 0 else {

@@ -21,6 +21,7 @@ extension Lowerer {
                 }
             }
         }
+        if rows != nil, net.name != summarizing, !calledNetworks.contains(net.name) { calledNetworks.append(net.name) }
         guard callDepth < 64 else { throw fail(LowerDiagnostics.signature("network calls nest more than 64 deep", callRange)) }
         callDepth += 1
         defer { callDepth -= 1 }
@@ -45,7 +46,7 @@ extension Lowerer {
                 case let .expression(e):
                     let v = try tensor(expression(e, scope: Scope(values: env, records: [:])), e)
                     env[node.name] = produced(v, by: "'\(net.name).\(node.name)'", at: node.range)
-                    if rows != nil {
+                    if rows != nil, net.name == summarizing {
                         let row = LayerSummary(name: node.name, kind: "expression", output: type(v), parameters: 0, state: 0)
                         rows?.append(row)
                     }
@@ -78,7 +79,12 @@ extension Lowerer {
     mutating func summarize(_ net: NetworkSpec) -> NetworkSummary? {
         begin("\(spec.name.value).\(net.name)", mode: .train, updating: [])
         rows = []
-        defer { rows = nil }
+        summarizing = net.name
+        calledNetworks = []
+        defer {
+            rows = nil
+            summarizing = nil
+        }
         do {
             var args: [Value] = []
             for a in net.arguments {
@@ -92,7 +98,7 @@ extension Lowerer {
             case let .record(_, fields): outputs = net.outputs.compactMap { o in fields[o.value].map { (o.value, type($0)) } }
             }
             return NetworkSummary(name: net.name, inputs: net.arguments.map { ($0.name, TensorType($0.type.dtype == .i32 ? .i32 : .f32, $0.type.shape)) },
-                                  outputs: outputs, layers: rows ?? [])
+                                  outputs: outputs, layers: rows ?? [], calls: calledNetworks)
         } catch {
             failedNetworks.insert(net.name)
             return nil

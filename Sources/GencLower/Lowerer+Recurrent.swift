@@ -21,15 +21,22 @@ extension Lowerer {
         var seq = x
         var last = x
         let n = type(x).shape[0], steps = type(x).shape[1]
+        let width = try Size.multiply(4, h)  // the four gates side by side
+        // The unrolled stack has about 20 nodes per layer and step: refuse a
+        // stack that would pass the program's node budget before building it.
+        let unrolled = try Size.multiply(try Size.multiply(layers, steps), 20)
+        if unrolled > Self.maxNodes {
+            throw fail(LowerDiagnostics.tooLarge("\(title(l)) unrolls \(layers) layer\(layers == 1 ? "" : "s") over \(steps) steps, about \(unrolled) IR nodes; the limit is \(Self.maxNodes) per program (docs/language.md §14)", r))
+        }
         for k in 0..<layers {
             let f = type(seq).shape[2]
             let p = "\(l.qualifiedName).l\(k)"
-            let wih = try parameter("\(p).weight_ih", [f, 4 * h], role: .weight, layer: l, fanIn: h, fanOut: 4 * h, network: network)
-            let whh = try parameter("\(p).weight_hh", [h, 4 * h], role: .recurrentWeight, layer: l, fanIn: h, fanOut: 4 * h, network: network)
-            let b = try parameter("\(p).bias", [4 * h], role: .bias, layer: l, fanIn: h, fanOut: 4 * h, network: network)
+            let wih = try parameter("\(p).weight_ih", [f, width], role: .weight, layer: l, fanIn: h, fanOut: width, network: network)
+            let whh = try parameter("\(p).weight_hh", [h, width], role: .recurrentWeight, layer: l, fanIn: h, fanOut: width, network: network)
+            let b = try parameter("\(p).bias", [width], role: .bias, layer: l, fanIn: h, fanOut: width, network: network)
             let flat = try reshape(seq, [n * steps, f], at: r)
             let proj = try binary(.add, try emit(.matmul(transposeA: false, transposeB: false), [flat, wih], at: r, context: title(l)), b, at: r)
-            let xp = try reshape(proj, [n, steps, 4 * h], at: r)
+            let xp = try reshape(proj, [n, steps, width], at: r)
             var hv: Value?, cv: Value?
             if carryRecurrentState {
                 hv = try emit(.input("\(p).h"), [], type: .f32([n, h]), at: r)
@@ -37,9 +44,10 @@ extension Lowerer {
             }
             var outs: [Value] = []
             for t in 0..<steps {
-                let xt = try reshape(try emit(.slice(SliceAttributes(start: [0, t, 0], end: [n, t + 1, 4 * h], step: [1, 1, 1])), [xp], at: r), [n, 4 * h], at: r)
+                let xt = try reshape(try emit(.slice(SliceAttributes(start: [0, t, 0], end: [n, t + 1, width], step: [1, 1, 1])), [xp], at: r), [n, width], at: r)
                 let gates = try hv.map { try binary(.add, xt, try emit(.matmul(transposeA: false, transposeB: false), [$0, whh], at: r), at: r) } ?? xt
                 func gate(_ i: Int) throws -> Value {
+                    // i·h ≤ 4h = width, which did not overflow
                     try emit(.slice(SliceAttributes(start: [0, i * h], end: [n, (i + 1) * h], step: [1, 1])), [gates], at: r)
                 }
                 let ig = try unary(.sigmoid, try gate(0), at: r)

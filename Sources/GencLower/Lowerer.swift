@@ -31,8 +31,11 @@ struct Lowerer {
     /// Where each value came from, for "comes from ... here" notes.
     var producers: [Value: (range: SourceRange, what: String)] = [:]
     var randomStream = 0
-    /// When lowering a network alone: its layer rows.
+    /// When lowering a network alone: its name, its own layers' rows, and
+    /// the networks it calls.
+    var summarizing: String?
     var rows: [LayerSummary]?
+    var calledNetworks: [String] = []
     /// Layers' parameter totals while lowering standalone.
     var parameterInfo: [String: ParameterInfo] = [:]
     /// Networks whose bodies failed alone; programs calling them are skipped.
@@ -50,6 +53,11 @@ struct Lowerer {
 
     init(spec: ModelSpec) { self.spec = spec }
 
+    /// The most nodes one program may have: bounds the work and memory of
+    /// lowering (an LSTM stack unrolls to layers × steps × ~20 nodes) and of
+    /// every stage after it. char-lstm's training program has about 4,000.
+    static let maxNodes = 1_000_000
+
     // MARK: - Emitting
 
     func location(_ r: SourceRange) -> IRLocation {
@@ -59,6 +67,9 @@ struct Lowerer {
     /// Adds an op; a shape error becomes a diagnostic at `range` (prefixed
     /// with `context`) with a note at the offending operand's producer.
     mutating func emit(_ op: Op, _ operands: [Value], type: TensorType? = nil, at range: SourceRange, context: String? = nil) throws -> Value {
+        if graph.nodes.count >= Self.maxNodes {
+            throw fail(LowerDiagnostics.tooLarge("program '\(graph.name)' passes the limit of \(Self.maxNodes) IR nodes here (docs/language.md §14); the model is too large to compile", range))
+        }
         do {
             let v = try graph.add(op, operands, type: type, at: location(range))
             // Token ids keep their bound through data movement.

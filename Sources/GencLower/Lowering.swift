@@ -29,7 +29,12 @@ public struct NetworkSummary: Sendable {
     public var name: String
     public var inputs: [(name: String, type: TensorType)]
     public var outputs: [(name: String, type: TensorType)]
+    /// The network's own layers (a called network's layers are in its own summary).
     public var layers: [LayerSummary]
+    /// Networks this one calls, directly or through others, in call order:
+    /// their parameters are theirs, shared with every caller.
+    public var calls: [String] = []
+    /// Trainable scalars of the network's own layers.
     public var parameters: Int { layers.reduce(0) { $0 + $1.parameters } }
     public var state: Int { layers.reduce(0) { $0 + $1.state } }
 }

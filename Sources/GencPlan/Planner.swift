@@ -11,24 +11,37 @@ public enum Planner {
 
     public static func aligned(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
 
-    /// Multiply-adds × 2 of a GEMM or convolution step (0 for other ops).
+    /// The product, saturating at `Int.max`: FLOP counts of hostile models
+    /// (2^40-element tensors times 2^40-element filters) pass 64 bits, and
+    /// a report must not trap.
+    static func saturating(_ xs: [Int]) -> Int {
+        var p = 1
+        for x in xs {
+            let (r, o) = p.multipliedReportingOverflow(by: x)
+            if o { return Int.max }
+            p = r
+        }
+        return p
+    }
+
+    /// Multiply-adds × 2 of a GEMM or convolution step (0 for other ops), saturating.
     public static func flops(_ s: Step, _ slots: [Slot]) -> Int {
         let out = slots[s.output].type
         func shape(_ i: Int) -> [Int] { slots[s.inputs[i]].type.shape }
         switch s.op {
         case let .matmul(ta, _):
-            return 2 * out.elementCount * (ta ? shape(0)[0] : shape(0)[1])
+            return saturating([2, out.elementCount, ta ? shape(0)[0] : shape(0)[1]])
         case .conv:
             // Each output element: C·K multiply-adds.
             let w = shape(1)
-            return 2 * out.elementCount * w.dropFirst().reduce(1, *)
+            return saturating([2, out.elementCount] + w.dropFirst())
         case .convInputGrad:
             // The same work as the forward conv it reverses: dy elements × C·K.
             let w = shape(1)
-            return 2 * slots[s.inputs[0]].type.elementCount * w.dropFirst().reduce(1, *)
+            return saturating([2, slots[s.inputs[0]].type.elementCount] + w.dropFirst())
         case .convFilterGrad:
             // dy elements × C·K.
-            return 2 * slots[s.inputs[1]].type.elementCount * out.shape.dropFirst().reduce(1, *)
+            return saturating([2, slots[s.inputs[1]].type.elementCount] + out.shape.dropFirst())
         default:
             return 0
         }
@@ -78,7 +91,7 @@ public enum Planner {
         let report = PlanReport(arenaBytes: offset, naiveBytes: offset,
                                 lowerBoundBytes: liveness.peakBytes(slots, steps: steps.count),
                                 persistentBytes: persistent.reduce(0) { $0 + $1.type.byteCount },
-                                flops: steps.reduce(0) { $0 + flops($1, slots) })
+                                flops: steps.reduce(0) { let (t, o) = $0.addingReportingOverflow(flops($1, slots)); return o ? Int.max : t })
         return Plan(name: g.name, steps: steps, slots: slots, arenaBytes: offset, persistent: persistent, inputs: inputs,
                     outputs: outputs, stateUpdates: updates, report: report)
     }

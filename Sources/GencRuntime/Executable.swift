@@ -35,6 +35,7 @@ public final class Executable: @unchecked Sendable {
     public init(plan: Plan, store: ParameterStore, threads: Int = 1) throws {
         let problems = PlanVerifier.verify(plan)
         guard problems.isEmpty else { throw RuntimeError("invalid plan '\(plan.name)': \(problems.prefix(3).joined(separator: "; "))") }
+        try Self.checkScratchBounds(plan)
         self.plan = plan
         self.threads = max(1, threads)
         self.store = store
@@ -63,6 +64,49 @@ public final class Executable: @unchecked Sendable {
         }
         kernels = try plan.steps.map { try kernel(for: $0) }
         updates = plan.stateUpdates.map { (persistent[$0.buffer], addresses[$0.slot], plan.slots[$0.slot].type.byteCount) }
+    }
+
+    /// The bytes `init` allocates for `plan` besides the shared parameter
+    /// store: its arena, its scratch workspace and its constants. Callers
+    /// compare this with a memory limit before loading (allocation failure
+    /// would abort the process, not throw).
+    public static func loadBytes(_ plan: Plan) throws -> (arena: Int, workspace: Int, constants: Int) {
+        var constants = 0
+        for p in plan.persistent where p.kind == .constant { constants += max(p.type.byteCount, 4) }
+        let patch = scratchBound(plan)
+        // Beyond 2^40 elements the exact figure does not matter: no machine has it.
+        let workspace = patch > Double(Size.maxElements) ? Int(min(patch * 4, 0x1p62)) : max(try workspaceBytes(plan), 64)
+        return (max(plan.arenaBytes, 64), workspace, constants)
+    }
+
+    /// The largest im2col patch matrix (elements) any convolution of the
+    /// plan needs, bounded above in floating point: every filter element per
+    /// output position. Checked before the kernels' integer geometry is
+    /// computed, so a hostile geometry cannot overflow it.
+    static func scratchBound(_ plan: Plan) -> Double {
+        var most = 0.0
+        for s in plan.steps {
+            let filter: [Int]
+            switch s.op {
+            case .conv, .convInputGrad: filter = plan.slots[s.inputs[1]].type.shape
+            case .convFilterGrad: filter = plan.slots[s.output].type.shape
+            case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .poolGrad, .reduce, .softmax,
+                 .logSoftmax, .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+                continue
+            }
+            let spatial = (s.inputs + [s.output]).map { k -> Double in
+                plan.slots[k].type.shape.dropFirst(2).reduce(1.0) { $0 * Double($1) }
+            }.max() ?? 1
+            most = max(most, filter.reduce(1.0) { $0 * Double($1) } * spatial)
+        }
+        return most
+    }
+
+    static func checkScratchBounds(_ plan: Plan) throws {
+        let patch = scratchBound(plan)
+        if patch > Double(Size.maxElements) {
+            throw RuntimeError("program '\(plan.name)' has a convolution whose scratch matrix would have \(patch) elements, more than 2^40")
+        }
     }
 
     deinit {

@@ -1,0 +1,119 @@
+import Foundation
+import GencIR
+import GencLower
+import GencPlan
+import GencRuntime
+import GencSupport
+
+/// What loading a set of programs together will allocate, computed from
+/// their plans before anything is allocated, and the check of that against
+/// a limit: a model that needs more memory than there is is refused with
+/// the figures and its largest tensors, instead of aborting in `malloc`.
+public struct MemoryEstimate: Sendable {
+    public struct ProgramBytes: Sendable {
+        public var name: String
+        public var arenaBytes: Int
+        public var workspaceBytes: Int
+        public var constantBytes: Int
+        public var totalBytes: Int { MemoryEstimate.sum([arenaBytes, workspaceBytes, constantBytes]) }
+    }
+
+    /// A large tensor, for the message: what it is, its bytes, where it comes from.
+    public struct Tensor: Sendable {
+        public var description: String
+        public var bytes: Int
+        public var location: IRLocation?
+    }
+
+    /// Parameters, counted once however many programs share them.
+    public var parameterBytes = 0
+    /// Batchnorm running statistics (and later optimizer slots).
+    public var stateBytes = 0
+    public var programs: [ProgramBytes] = []
+    /// The largest tensors of all the programs, largest first.
+    public var largest: [Tensor] = []
+
+    /// Everything: persistent buffers once, and every program's own buffers.
+    public var totalBytes: Int { Self.sum([parameterBytes, stateBytes] + programs.map(\.totalBytes)) }
+    public var activationBytes: Int { Self.sum(programs.map(\.arenaBytes)) }
+    public var workspaceBytes: Int { Self.sum(programs.map { Self.sum([$0.workspaceBytes, $0.constantBytes]) }) }
+
+    /// Sums saturate: hostile models reach figures past 64 bits, and the
+    /// message only needs to say "more than the limit".
+    static func sum(_ xs: [Int]) -> Int {
+        xs.reduce(0) { let (s, o) = $0.addingReportingOverflow($1); return o ? Int.max : s }
+    }
+
+    /// The estimate for `programs` loaded together (one shared parameter store).
+    /// Throws `RuntimeError` when a plan's scratch cannot even be sized.
+    public init(programs: [Program], model: LoweredModel) throws {
+        var persistent: [String: (PersistentBuffer.Kind, Int)] = [:]
+        var candidates: [Tensor] = []
+        for program in programs {
+            let plan = Compiler.plan(program, model: model)
+            let load = try Executable.loadBytes(plan)
+            self.programs.append(ProgramBytes(name: program.name, arenaBytes: load.arena, workspaceBytes: load.workspace, constantBytes: load.constants))
+            for p in plan.persistent where p.kind != .constant { persistent[p.name] = (p.kind, p.type.byteCount) }
+            // Per program, its five largest values (leaves once per name).
+            var seen = Set<String>()
+            var mine: [Tensor] = []
+            for n in program.graph.nodes {
+                let what: String
+                switch n.op {
+                case let .parameter(name): what = "parameter '\(name)' \(n.type)"
+                case let .state(name): what = "state '\(name)' \(n.type)"
+                case let .input(name): what = "input '\(name)' \(n.type) of \(program.name)"
+                case .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
+                     .softmax, .logSoftmax, .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+                    what = "\(n.op.name) result \(n.type) in \(program.name)"
+                }
+                guard seen.insert(what).inserted else { continue }
+                mine.append(Tensor(description: what, bytes: n.type.byteCount, location: n.location))
+            }
+            candidates += mine.sorted { $0.bytes > $1.bytes }.prefix(5)
+        }
+        for (_, (kind, bytes)) in persistent {
+            if kind == .parameter { parameterBytes += bytes } else { stateBytes += bytes }
+        }
+        var seen = Set<String>()
+        largest = candidates.sorted { $0.bytes > $1.bytes }.filter { seen.insert($0.description).inserted }.prefix(3).map { $0 }
+    }
+
+    /// `1.50 GiB`, `12.0 MiB`, `512 B`.
+    public static func format(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+        var v = Double(bytes), u = 0
+        while v >= 1024, u < units.count - 1 { v /= 1024; u += 1 }
+        return u == 0 ? "\(bytes) B" : String(format: v < 10 ? "%.2f %@" : v < 100 ? "%.1f %@" : "%.0f %@", v, units[u])
+    }
+
+    /// A memory limit and where it comes from, for the message.
+    public struct Limit: Sendable {
+        public var bytes: Int
+        /// "the memory available on this machine", "--max-memory".
+        public var source: String
+        public init(bytes: Int, source: String) {
+            self.bytes = bytes
+            self.source = source
+        }
+    }
+
+    /// A diagnostic when the estimate passes `limit` (nil when it fits):
+    /// the figures, and a note at the YAML line of each of the largest tensors.
+    public func check(_ limit: Limit, doing what: String, file: SourceFile) -> Diagnostic? {
+        guard totalBytes > limit.bytes else { return nil }
+        let f = Self.format
+        var d = Diagnostic(
+            id: "memory-limit",
+            message: "\(what) needs \(f(totalBytes)) (parameters \(f(parameterBytes)), state \(f(stateBytes)), activations \(f(activationBytes)), scratch \(f(workspaceBytes))), more than the \(f(limit.bytes)) allowed by \(limit.source); shrink the model or its dims (--dim), or raise the limit with --max-memory",
+            at: nil, path: file.path)
+        for t in largest {
+            let range = t.location.flatMap { loc -> SourceRange? in
+                guard loc.path == file.path, loc.line >= 1, loc.line <= file.lineCount else { return nil }
+                return file.range(at: SourceLocation(line: loc.line, column: loc.column))
+            }
+            d = d.note("\(f(t.bytes)): \(t.description)", at: range)
+        }
+        return d
+    }
+}
