@@ -1,5 +1,6 @@
 import GencIR
 import GencLower
+import GencRuntime
 import GencSpec
 import GencSupport
 import GencSyntax
@@ -46,7 +47,20 @@ public enum FrontEnd {
         // Shapes: lower every network and program; shape errors are diagnostics too.
         let (lowered, shapeProblems) = Lowering.lower(spec)
         let verified = lowered.map(verify) ?? []
-        return Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + verified)
+        let runnable = verified.isEmpty ? lowered.map { supported($0, file: file) } ?? [] : []
+        return Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + verified + runnable)
+    }
+
+    /// What the runtime would refuse to load, found now and reported at the
+    /// op's YAML line, so that a model `check` accepts always loads.
+    static func supported(_ m: LoweredModel, file: SourceFile) -> [Diagnostic] {
+        var bag = DiagnosticBag()
+        for p in m.programs {
+            for u in Executable.unsupported(Compiler.plan(p, model: m)) {
+                bag.append(Diagnostic(id: "unsupported-by-runtime", message: u.message, at: u.location?.range(in: file), path: file.path))
+            }
+        }
+        return bag.sorted
     }
 
     /// The IR verifier on every program; a failure here is a compiler bug,

@@ -106,13 +106,9 @@ public struct MemoryEstimate: Sendable {
         var d = Diagnostic(
             id: "memory-limit",
             message: "\(what) needs \(f(totalBytes)) (parameters \(f(parameterBytes)), state \(f(stateBytes)), activations \(f(activationBytes)), scratch \(f(workspaceBytes))), more than the \(f(limit.bytes)) allowed by \(limit.source); shrink the model or its dims (--dim), or raise the limit with --max-memory",
-            at: nil, path: file.path)
+            at: largest.first?.location?.range(in: file), path: file.path)
         for t in largest {
-            let range = t.location.flatMap { loc -> SourceRange? in
-                guard loc.path == file.path, loc.line >= 1, loc.line <= file.lineCount else { return nil }
-                return file.range(at: SourceLocation(line: loc.line, column: loc.column))
-            }
-            d = d.note("\(f(t.bytes)): \(t.description)", at: range)
+            d = d.note("\(f(t.bytes)): \(t.description)", at: t.location?.range(in: file))
         }
         return d
     }

@@ -146,7 +146,7 @@ struct Lowerer {
         if parameterInfo[name] == nil {
             parameterInfo[name] = ParameterInfo(name: name, type: t, role: role, layerKind: layer.kind.rawValue, fanIn: fanIn, fanOut: fanOut, network: network)
         }
-        return try emit(.parameter(name), [], type: t, at: layer.kindRange)
+        return try emit(.parameter(name), [], type: t, at: layer.kindRange, context: "\(layer.kind.rawValue) '\(layer.qualifiedName)' parameter '\(name)'")
     }
 
     /// The current value of a state leaf.

@@ -35,7 +35,10 @@ public final class Executable: @unchecked Sendable {
     public init(plan: Plan, store: ParameterStore, threads: Int = 1) throws {
         let problems = PlanVerifier.verify(plan)
         guard problems.isEmpty else { throw RuntimeError("invalid plan '\(plan.name)': \(problems.prefix(3).joined(separator: "; "))") }
-        try Self.checkScratchBounds(plan)
+        if let problem = Self.unsupported(plan).first {
+            let at = problem.location.map { "\($0.path):\($0.line):\($0.column): " } ?? ""
+            throw RuntimeError("\(at)\(problem.message)")
+        }
         self.plan = plan
         self.threads = max(1, threads)
         self.store = store
@@ -100,13 +103,6 @@ public final class Executable: @unchecked Sendable {
             most = max(most, filter.reduce(1.0) { $0 * Double($1) } * spatial)
         }
         return most
-    }
-
-    static func checkScratchBounds(_ plan: Plan) throws {
-        let patch = scratchBound(plan)
-        if patch > Double(Size.maxElements) {
-            throw RuntimeError("program '\(plan.name)' has a convolution whose scratch matrix would have \(patch) elements, more than 2^40")
-        }
     }
 
     deinit {

@@ -181,7 +181,7 @@ extension SpecValidator {
             let k = pair("kernel", (1, 1))
             let s = a["stride"] == nil ? k : pair("stride", k)
             let p = pair("padding", (0, 0))
-            if p.0 * 2 > k.0 || p.1 * 2 > k.1 {
+            if p.0 > k.0 / 2 || p.1 > k.1 / 2 {  // 2·p > k, without overflowing on a huge p
                 report(SpecDiagnostics.layerSemantics("pooling padding must be at most half the kernel, got padding \(p.0) with kernel \(k.0)", range("padding")))
                 return nil
             }
