@@ -12,13 +12,11 @@ public struct CheckReport {
     /// What each program needs at run time (its plan's arena and scratch)
     /// and the parameters and state once, so a user sees the cost before
     /// running; nil only when a plan cannot be sized at all.
-    public var memory: [MemoryEstimate]
-    public var persistent: MemoryEstimate?
+    public var memory: MemoryEstimate?
     public init(spec: ModelSpec, lowered: LoweredModel) {
         self.spec = spec
         self.lowered = lowered
-        memory = lowered.programs.compactMap { try? MemoryEstimate(programs: [$0], model: lowered) }
-        persistent = try? MemoryEstimate(programs: lowered.programs, model: lowered)
+        memory = try? MemoryEstimate(programs: lowered.programs, model: lowered)
     }
 
     /// `1,486,352`
@@ -78,10 +76,10 @@ public struct CheckReport {
             if let opt = o.optimizer { out += "; \(SpecDump.optimizer(opt))" }
             out += "\n"
         }
-        if let m = persistent {
+        if let m = memory {
             let f = MemoryEstimate.format
             out += "memory:      parameters \(f(m.parameterBytes)), state \(f(m.stateBytes)); each program's own buffers when run:\n"
-            for p in memory.flatMap(\.programs) {
+            for p in m.programs {
                 out += "  \(p.name.padding(22)) activations \(f(p.arenaBytes).padding(10)) scratch \(f(p.workspaceBytes + p.constantBytes))\n"
             }
         }
@@ -133,9 +131,9 @@ public struct CheckReport {
             ("objectives", .object(objectives)),
             ("programs", .array(lowered.programs.map { .string($0.name) })),
             ("memory", .object([
-                ("parameter_bytes", .int(persistent?.parameterBytes ?? 0)),
-                ("state_bytes", .int(persistent?.stateBytes ?? 0)),
-                ("programs", .object(memory.flatMap(\.programs).map { p in
+                ("parameter_bytes", .int(memory?.parameterBytes ?? 0)),
+                ("state_bytes", .int(memory?.stateBytes ?? 0)),
+                ("programs", .object((memory?.programs ?? []).map { p in
                     (p.name, .object([("arena_bytes", .int(p.arenaBytes)), ("workspace_bytes", .int(p.workspaceBytes + p.constantBytes))]))
                 })),
             ])),

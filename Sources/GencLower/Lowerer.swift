@@ -56,7 +56,12 @@ struct Lowerer {
     /// The most nodes one program may have: bounds the work and memory of
     /// lowering (an LSTM stack unrolls to layers × steps × ~20 nodes) and of
     /// every stage after it. char-lstm's training program has about 4,000.
-    static let maxNodes = 1_000_000
+    static let maxNodes = 500_000
+    /// The most nodes all programs of a model may have together (many
+    /// objectives, or networks that call each other twice at every level,
+    /// would otherwise multiply the per-program budget).
+    static let maxModelNodes = 2_000_000
+    var emitted = 0
 
     // MARK: - Emitting
 
@@ -69,6 +74,12 @@ struct Lowerer {
     mutating func emit(_ op: Op, _ operands: [Value], type: TensorType? = nil, at range: SourceRange, context: String? = nil) throws -> Value {
         if graph.nodes.count >= Self.maxNodes {
             throw fail(LowerDiagnostics.tooLarge("program '\(graph.name)' passes the limit of \(Self.maxNodes) IR nodes here (docs/language.md §14); the model is too large to compile", range))
+        }
+        emitted += 1
+        if emitted > Self.maxModelNodes {
+            // Said once; every later program stops at its first node.
+            if emitted > Self.maxModelNodes + 1 { throw Abandoned() }
+            throw fail(LowerDiagnostics.tooLarge("the model's programs pass the limit of \(Self.maxModelNodes) IR nodes in all here (docs/language.md §14); the model is too large to compile", range))
         }
         do {
             let v = try graph.add(op, operands, type: type, at: location(range))
