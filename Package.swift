@@ -46,10 +46,11 @@ let package = Package(
         .testTarget(name: "GencSyntaxTests", dependencies: ["GencSyntax", "GencTestSupport"]),
         .testTarget(name: "GencSpecTests", dependencies: ["GencSpec", "GencSyntax", "Genc", "GencTestSupport"]),
         .testTarget(name: "GencIRTests", dependencies: ["GencIR", "GencTestSupport"]),
-        .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"]),
+        // Golden and fixture files are read from the repository by path, not bundled.
+        .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencIR"]),
-        .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"]),
+        .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencTestSupport"]),
     ]
 )

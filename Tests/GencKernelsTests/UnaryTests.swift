@@ -63,7 +63,7 @@ final class UnaryTests: XCTestCase {
         let cases: [(UnaryOp, [Float])] = [
             (.softplus, [-100, -80, -30, -1e-3, 0, 1e-3, 15, 30, 100]),
             (.exp, [-100, -87, -20, 0, 1e-6, 20, 88]),
-            (.log, [1e-40, 1e-30, 1e-3, 0.999, 1, 1.001, 1e30, 3e38]),
+            (.log, [Float(1e-40 as Double), 1e-30, 1e-3, 0.999, 1, 1.001, 1e30, 3e38]),
             (.sigmoid, [-80, -20, -1e-4, 0, 1e-4, 20]),
             (.tanh, [-9, -1e-4, 1e-8, 0.6, 0.65, 3]),
         ]

@@ -18,6 +18,21 @@ final class LoweringTests: XCTestCase {
         FrontEnd.load(file: SourceFile(path: "t.yaml", text: text))
     }
 
+    /// A network that calls another reports only its own parameters; the
+    /// callee is listed in `calls` and counted in its own summary.
+    func testCalledNetworksParametersAreTheirOwn() throws {
+        let (_, m) = try lower("models/examples/infogan-shapes.yaml")
+        let features = try XCTUnwrap(m.network("features")).parameters
+        XCTAssertEqual(m.network("discriminator")?.parameters, 65)
+        XCTAssertEqual(m.network("discriminator")?.calls, ["features"])
+        XCTAssertEqual(m.network("qhead")?.parameters, 260)
+        XCTAssertEqual(m.network("features")?.calls, [])
+        // The objective updating both counts each once.
+        XCTAssertEqual(m.parameterCount(updating: ["features", "discriminator"]), features + 65)
+        // Rows of a caller never include the callee's layers.
+        XCTAssertFalse(m.network("discriminator")?.layers.contains { $0.name.hasPrefix("conv") } ?? true)
+    }
+
     func testTrainableParameterCountsMatchTheAnchors() throws {
         let expected: [String: [String: Int]] = [
             "models/vae.yaml": ["encoder": 330_040, "decoder": 322_784],
