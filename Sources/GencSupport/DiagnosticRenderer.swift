@@ -24,21 +24,33 @@ public struct DiagnosticRenderer {
         return "\(place): \(severity.rawValue): \(message)\n"
     }
 
+    /// The most columns of a source line shown; a longer line is cut to a
+    /// window around the caret, with `…` where it was cut.
+    static let maxShownColumns = 160
+
     /// The source line with a gutter, and a caret under the range
     /// (`~` continues it to the range's end when that is on the same line).
     private func excerpt(_ r: SourceRange) -> String {
-        let line = r.file.lineText(r.start.line)
+        let line = Array(r.file.lineText(r.start.line).unicodeScalars).map { $0 == "\t" ? " " : $0 }
         let number = String(r.start.line)
         let pad = String(repeating: " ", count: max(4, number.count + 1) - number.count)
         let gutter = String(repeating: " ", count: pad.count + number.count)
-        var shown = String.UnicodeScalarView()
-        for s in line.unicodeScalars { shown.append(s == "\t" ? " " : s) }
-        let lineLength = line.unicodeScalars.count
-        let col = min(max(r.start.column, 1), lineLength + 1)
-        var marker = String(repeating: " ", count: col - 1) + "^"
-        if r.end.line == r.start.line {
-            marker += String(repeating: "~", count: max(0, min(r.end.column, lineLength + 1) - col - 1))
+        let col = min(max(r.start.column, 1), line.count + 1)
+        var end = r.end.line == r.start.line ? min(r.end.column, line.count + 1) : col + 1
+        // The window: the whole line when short, else from a little before the caret.
+        var from = 0, to = line.count
+        if line.count > Self.maxShownColumns {
+            from = max(0, min(col - 1 - 40, line.count - Self.maxShownColumns))
+            to = min(line.count, from + Self.maxShownColumns)
+            end = min(end, to + 1)
         }
+        var shown = String.UnicodeScalarView()
+        if from > 0 { shown.append("…") }
+        shown.append(contentsOf: line[from..<to])
+        if to < line.count { shown.append("…") }
+        let lead = (from > 0 ? 1 : 0) + (col - 1 - from)
+        var marker = String(repeating: " ", count: lead) + "^"
+        marker += String(repeating: "~", count: max(0, end - col - 1))
         return "\(pad)\(number) | \(String(shown))\n\(gutter) | \(marker)\n"
     }
 

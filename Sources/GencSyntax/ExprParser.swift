@@ -133,6 +133,10 @@ public struct ExprParser {
     private mutating func parsePower() throws -> Expr {
         let base = try parsePostfix()
         guard isPunct("**") else { return base }
+        // The exponent recurses (right associative): a level of nesting,
+        // counted now, so a long `** 1 ** 1 ...` chain cannot overflow the stack.
+        try enter()
+        defer { recursion -= 1 }
         pos += 1
         let exponent = try parseUnary()
         return try node(.binary(.power, base, exponent), from: base.range, to: exponent.range, children: [base, exponent])

@@ -61,6 +61,20 @@ final class ExprParserTests: XCTestCase {
         XCTAssertTrue(canonical(calls).hasPrefix("error"))
         XCTAssertTrue(canonical(String(repeating: "x+", count: 60_000) + "x").contains("longer than"))
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        // Right-recursive chains: every recursive production counts a level
+        // while parsing (`** 1` eight thousand times overflowed the stack).
+        for chain in [
+            "x" + String(repeating: " ** 1", count: 10_000),
+            "x" + String(repeating: " ** -x", count: 8_000),
+            String(repeating: "+", count: 20_000) + "x",
+            String(repeating: "a[", count: 10_000) + "0" + String(repeating: "]", count: 10_000),
+            String(repeating: "[", count: 10_000) + "1" + String(repeating: "]", count: 10_000),
+            String(repeating: "-x ** (", count: 5_000) + "x" + String(repeating: ")", count: 5_000),
+        ] {
+            XCTAssertTrue(canonical(chain).contains("nests more than 256"), String(chain.prefix(20)))
+        }
+        // 200 levels of `**` are within the limit.
+        XCTAssertFalse(canonical("x" + String(repeating: " ** 1", count: 200)).hasPrefix("error"))
         // Within the limits, long flat chains are fine.
         XCTAssertFalse(canonical((0..<200).map { "a\($0)" }.joined(separator: " + ")).hasPrefix("error"))
     }
