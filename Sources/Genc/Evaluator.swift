@@ -3,6 +3,7 @@ import GencLower
 import GencPlan
 import GencRuntime
 import GencSpec
+import GencSupport
 
 /// `genc eval`: each objective evaluated once, exactly as a training step
 /// computes it (batchnorm on batch statistics), updating nothing.
@@ -52,6 +53,32 @@ public struct Evaluator {
         }
     }
 
+    /// `--inputs` is as strict as `--weights`: every tensor names an input
+    /// of an evaluated program and has exactly its shape and element type,
+    /// so a misspelled noise name is an error rather than silently sampled.
+    /// A tensor for an input the chosen objectives do not read is allowed
+    /// (one inputs file serves every objective) but must still fit.
+    func check(_ inputs: SafeTensors, against executables: [Executable]) throws {
+        var types: [String: TensorType] = [:]
+        for i in spec.inputs { types[i.name] = TensorType(i.type.dtype == .i32 ? .i32 : .f32, i.type.shape) }
+        for exe in executables {
+            for i in exe.plan.inputs { types[i.name] = exe.plan.slots[i.slot].type }
+        }
+        for (name, t) in inputs.tensors {
+            guard let want = types[name] else {
+                let known = types.keys.sorted()
+                throw RuntimeError("inputs: '\(name)' is not an input of model '\(spec.name.value)' (its inputs: \(known.joined(separator: ", ")))\(Suggestions.suffix(for: name, among: known))")
+            }
+            let dtype: GencIR.DType = t.dtype == .i32 ? .i32 : .f32
+            guard dtype == want.dtype else {
+                throw RuntimeError("inputs: '\(name)' must be \(want.dtype == .f32 ? "F32" : "I32"), got \(t.dtype.rawValue)")
+            }
+            guard t.shape == want.shape else {
+                throw RuntimeError("inputs: '\(name)' has shape \(t.shape), the model needs \(want.shape)")
+            }
+        }
+    }
+
     /// Evaluates `objectives` (all, in file order, when empty).
     public func evaluate(objectives requested: [String], weights: SafeTensors?, inputs: SafeTensors?) throws -> [(name: String, value: Double)] {
         let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
@@ -72,6 +99,7 @@ public struct Evaluator {
             executables.append((name, try Executable(plan: Compiler.plan(program, model: model), store: store, threads: threads)))
         }
         try prepare(store, weights: weights)
+        if let inputs { try check(inputs, against: executables.map(\.1)) }
         var results: [(String, Double)] = []
         for (name, exe) in executables {
             for i in exe.plan.inputs {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Genc
 import GencKernels
+import GencLower
 import GencRuntime
 import GencSupport
 import GencSpec
@@ -29,14 +30,24 @@ struct Bench: ParsableCommand {
     @Option(help: "Time sgemm on N×N×N instead of a model.")
     var sgemm: Int?
 
-    @Option(help: "Timed runs.") var steps: Int = 20
-    @Option(help: "Untimed runs first.") var warmup: Int = 3
-    @Option(help: "Threads (default: all cores).") var threads: Int = Threads.available
-    @Flag(help: "Print JSON.") var json = false
+    @Option(parsing: .unconditional, help: "Timed runs.") var steps: Int = 20
+    @Option(parsing: .unconditional, help: "Untimed runs first.") var warmup: Int = 3
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var memory: MemoryOptions
+    @Flag(help: "Print JSON (on failure, the diagnostics as `check --json` prints them).") var json = false
+
+    var threads: Int { threading.threads }
 
     func validate() throws {
-        guard steps >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--steps and --threads must be at least 1") }
-        if sgemm == nil, file == nil { throw ValidationError("give a model FILE or --sgemm N") }
+        guard steps >= 1, steps <= 1_000_000 else { throw ValidationError("--steps must be from 1 to 1000000, got \(steps)") }
+        guard warmup >= 0, warmup <= 1_000_000 else { throw ValidationError("--warmup must be from 0 to 1000000, got \(warmup)") }
+        try ModelOptions.validate(dims: dims)
+        switch (file, sgemm) {
+        case (nil, nil): throw ValidationError("give a model FILE or --sgemm N")
+        case (_?, _?): throw ValidationError("give a model FILE or --sgemm N, not both (--sgemm times sgemm alone)")
+        case (nil, _?) where !dims.isEmpty: throw ValidationError("--dim applies to a model FILE, not to --sgemm")
+        default: break
+        }
         if let n = sgemm, n < 1 || n > 8192 { throw ValidationError("--sgemm N needs 1 <= N <= 8192") }
     }
 
@@ -79,14 +90,20 @@ struct Bench: ParsableCommand {
         Threads.configure(threads)
         if let n = sgemm { return benchSGEMM(n) }
         guard let file else { return }
-        let result = FrontEnd.load(path: file, options: SpecOptions(dimOverrides: dims.compactMap(FrontEnd.parseDimOverride)))
-        let (spec, lowered) = try Output.loaded(result)
+        let result = FrontEnd.load(path: file, options: ModelOptions.specOptions(dims))
+        let (spec, lowered) = try Output.loaded(result, json: json)
         do {
             let schedule = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)
+            var chosen: [(String, Program)] = []
+            for name in schedule where !chosen.contains(where: { $0.0 == name }) {
+                if let p = lowered.program("eval.\(name)") { chosen.append((name, p)) }
+            }
+            // Refused before anything is allocated when it cannot fit.
+            let estimate = try MemoryEstimate(programs: chosen.map(\.1), model: lowered)
+            if let d = estimate.check(memory.limit, doing: "benchmarking '\(spec.name.value)'", file: spec.file) { throw d }
             let store = ParameterStore()
             var programs: [(String, Executable)] = []
-            for name in schedule where !programs.contains(where: { $0.0 == name }) {
-                guard let p = lowered.program("eval.\(name)") else { continue }
+            for (name, p) in chosen {
                 programs.append((name, try Executable(plan: Compiler.plan(p, model: lowered), store: store, threads: threads)))
             }
             store.initialize(seed: 0, threads: threads)
@@ -113,9 +130,8 @@ struct Bench: ParsableCommand {
                 Output.stdout(step.line("schedule [\(schedule.joined(separator: ", "))]") + "\n")
                 for (n, t) in timings { Output.stdout("  " + t.line(n) + "\n") }
             }
-        } catch let e as RuntimeError {
-            Output.stderr("\(file): error: \(e.message)\n")
-            throw ExitCode(1)
+        } catch {
+            throw Output.fail(error, file: file, json: json)
         }
     }
 

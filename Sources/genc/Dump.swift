@@ -36,6 +36,13 @@ struct Dump: ParsableCommand {
     func run() throws {
         let result = FrontEnd.load(path: model.file, options: model.specOptions)
         let (spec, lowered) = try Output.loaded(result)
+        // An objective named on the command line must exist, whatever the program.
+        if let o = objective, spec.objective(named: o) == nil {
+            throw ValidationError("no objective '\(o)'\(Suggestions.suffix(for: o, among: spec.objectives.map(\.name)))")
+        }
+        if let o = objective, program == .sample || stage == .spec {
+            throw ValidationError("--objective \(o) selects a train or eval program; it does not apply to \(stage == .spec ? "--stage spec" : "--program sample")")
+        }
         switch stage {
         case .spec:
             switch format {

@@ -10,13 +10,18 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("dim"), help: ArgumentHelp("Override a dim: NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
     var dims: [String] = []
 
-    func validate() throws {
+    func validate() throws { try Self.validate(dims: dims) }
+
+    /// One rule for every verb: each `--dim` is NAME=VALUE with VALUE a positive integer.
+    static func validate(dims: [String]) throws {
         for d in dims where FrontEnd.parseDimOverride(d) == nil {
             throw ValidationError("--dim expects NAME=VALUE with a positive integer VALUE, got '\(d)'")
         }
     }
 
-    var specOptions: SpecOptions {
+    var specOptions: SpecOptions { Self.specOptions(dims) }
+
+    static func specOptions(_ dims: [String]) -> SpecOptions {
         SpecOptions(dimOverrides: dims.compactMap(FrontEnd.parseDimOverride))
     }
 }

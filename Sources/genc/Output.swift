@@ -4,6 +4,7 @@ import Glibc
 import ArgumentParser
 import Genc
 import GencLower
+import GencRuntime
 import GencSpec
 import GencSupport
 
@@ -20,12 +21,36 @@ enum Output {
 
     /// Prints a loaded model's diagnostics and returns its spec and
     /// programs; a model with errors ends the command (exit 1, or 64 when
-    /// only the command line was wrong).
-    static func loaded(_ result: FrontEnd.Result) throws -> (ModelSpec, LoweredModel) {
+    /// only the command line was wrong). With `json`, a failure also prints
+    /// `{"file", "valid": false, "diagnostics": [...]}` on stdout, as
+    /// `check --json` does.
+    static func loaded(_ result: FrontEnd.Result, json: Bool = false) throws -> (ModelSpec, LoweredModel) {
         diagnostics(result.diagnostics)
-        if result.hasErrors { throw ExitCode(result.isUsageError ? 64 : 1) }
+        if result.hasErrors {
+            if json { stdout(CheckOutput.json(result).serialized() + "\n") }
+            throw ExitCode(result.isUsageError ? 64 : 1)
+        }
         guard let spec = result.spec, let lowered = result.lowered else { throw ExitCode(1) }
         return (spec, lowered)
+    }
+
+    /// Ends a verb that failed after loading (bad weights or inputs, not
+    /// enough memory, a runtime error): the diagnostic on stderr, the same
+    /// JSON as `check --json` on stdout with `json`, and exit 1.
+    static func fail(_ error: Error, file: String, json: Bool) -> ExitCode {
+        let d: Diagnostic
+        switch error {
+        case let e as Diagnostic: d = e
+        case let e as RuntimeError: d = Diagnostic(id: "runtime", message: e.message, at: nil, path: file)
+        case let e as SafeTensorsError: d = Diagnostic(id: "safetensors", message: e.description, at: nil, path: file)
+        default: d = Diagnostic(id: "internal", message: "\(error)", at: nil, path: file)
+        }
+        diagnostics([d])
+        if json {
+            stdout(JSONValue.object([("file", .string(file)), ("valid", .bool(false)),
+                                     ("diagnostics", DiagnosticRenderer().json([d]))]).serialized() + "\n")
+        }
+        return ExitCode(1)
     }
 
     /// Renders diagnostics, then a count line when there are errors.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import GencKernels
 
 /// The thread count: all cores by default (`--threads N` to choose).
@@ -9,4 +10,16 @@ enum Threads {
 
     /// BLAS uses the same count as genc's own parallel loops.
     static func configure(_ n: Int) { setOpenBLASThreadCount(n) }
+}
+
+/// `--threads N`, shared by the verbs that run programs. Parsed
+/// unconditionally so that `--threads -1` is reported as a bad count, not
+/// as a missing value followed by an unknown flag.
+struct ThreadOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Threads for BLAS and parallel loops (default: all cores).")
+    var threads: Int = Threads.available
+
+    func validate() throws {
+        guard threads >= 1, threads <= 1024 else { throw ValidationError("--threads must be a whole number from 1 to 1024, got \(threads)") }
+    }
 }
