@@ -176,12 +176,14 @@ extension Executable {
             let (x, y) = (f32(ins[0]), f32(out))
             return { reduce(op, x: x, y: y, layout: layout, threads: threads) }
         case let .softmax(axis), let .logSoftmax(axis):
-            guard axis == outType.rank - 1 else { throw RuntimeError("softmax over an axis other than the last is not supported by the runtime") }
-            let cols = outType.shape[axis]
-            let rows = n / max(cols, 1)
+            // Any axis: the tensor as (outer, n, inner); inner == 1 is the row kernel.
+            let dims = outType.shape
+            let a = axis < 0 ? axis + dims.count : axis
+            let width = dims[a]
+            let outer = dims[..<a].reduce(1, *), inner = dims[(a + 1)...].reduce(1, *)
             let (x, y) = (f32(ins[0]), f32(out))
-            if case .softmax = step.op { return { softmax(x: x, y: y, rows: rows, n: cols, threads: threads) } }
-            return { logSoftmax(x: x, y: y, rows: rows, n: cols, threads: threads) }
+            if case .softmax = step.op { return { softmax(x: x, y: y, outer: outer, n: width, inner: inner, threads: threads) } }
+            return { logSoftmax(x: x, y: y, outer: outer, n: width, inner: inner, threads: threads) }
         case .reshape:
             let (x, y, bytes) = (addresses[ins[0]], addresses[out], outType.byteCount)
             return { y.copyMemory(from: x, byteCount: bytes) }

@@ -29,7 +29,9 @@ extension Executable {
                 if max(m, n, k) > blasLimit {
                     refuse("a matrix product of [\(m), \(k)] × [\(k), \(n)] has a side longer than 2^31 - 1, the most OpenBLAS takes")
                 }
-            case .conv, .convInputGrad, .convFilterGrad:
+            case .conv(let a), .convInputGrad(let a, _), .convFilterGrad(let a, _):
+                // The im2col kernels pad symmetrically (the language's `same` needs an odd kernel for that reason).
+                if a.padBefore != a.padAfter { refuse("convolution padding \(a.padBefore) before and \(a.padAfter) after: only symmetric padding is supported") }
                 let w: [Int]
                 if case .convFilterGrad = s.op { w = shape(s.output) } else { w = shape(s.inputs[1]) }
                 let taps = w.dropFirst().reduce(1.0) { $0 * Double($1) }
@@ -45,8 +47,10 @@ extension Executable {
                 if x.count == 4, x[2] * x[3] > blasLimit {
                     refuse("pooling over a \(x[2])×\(x[3]) plane: planes of more than 2^31 - 1 elements are not supported")
                 }
+            case .broadcast:
+                if plan.slots[s.output].type.dtype != .f32 { refuse("broadcasting i32 values is not supported") }
             case .input, .parameter, .state, .constant, .random, .unary, .binary, .reduce, .softmax,
-                 .logSoftmax, .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+                 .logSoftmax, .reshape, .transpose, .slice, .concat, .gather, .scatterAdd, .oneHot:
                 break
             }
         }

@@ -18,6 +18,28 @@ final class SoftmaxTests: XCTestCase {
         }
     }
 
+    /// Any axis: (outer, n, inner) against the naive twin, for lane counts
+    /// below, at and above the 8-lane group, and size-1 axes.
+    func testStridedAxesAgainstNaive() {
+        var rng = TestRNG(82)
+        for (outer, n, inner) in [(1, 1, 2), (2, 3, 8), (3, 5, 7), (2, 4, 17), (1, 9, 1), (4, 1, 9), (5, 33, 3)] {
+            let x = rng.array(outer * n * inner, -20, 20)
+            var y = [Float](repeating: .nan, count: x.count), ref = y
+            softmax(x: x, y: &y, outer: outer, n: n, inner: inner)
+            softmaxNaive(x: x, y: &ref, outer: outer, n: n, inner: inner)
+            assertClose(y, ref, rtol: 1e-5, "softmax \(outer)×\(n)×\(inner)")
+            logSoftmax(x: x, y: &y, outer: outer, n: n, inner: inner, threads: 2)
+            softmaxNaive(x: x, y: &ref, outer: outer, n: n, inner: inner, log: true)
+            assertClose(y, ref, rtol: 1e-5, "logSoftmax \(outer)×\(n)×\(inner)")
+        }
+        // In place, as the runtime may call it.
+        var x: [Float] = [1, 2, 3, 4, 5, 6]
+        x.withUnsafeMutableBufferPointer { p in
+            softmax(x: UnsafePointer(p.baseAddress!), y: p.baseAddress!, outer: 1, n: 2, inner: 3)
+        }
+        for j in 0..<3 { XCTAssertEqual(x[j] + x[3 + j], 1, accuracy: 1e-6) }
+    }
+
     func testStableForHugeLogits() {
         let x: [Float] = [1000, 1001, -1000, 999]
         var y = [Float](repeating: 0, count: 4)

@@ -25,6 +25,18 @@ public func logSoftmaxNaive(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Flo
     }
 }
 
+/// Naive twin of the strided `softmax` (`log` for log-softmax): x, y (outer, n, inner).
+public func softmaxNaive(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int, log takeLog: Bool = false) {
+    for o in 0..<outer {
+        for j in 0..<inner {
+            let at = { (i: Int) in (o * n + i) * inner + j }
+            let m = (0..<n).map { Double(x[at($0)]) }.max() ?? 0
+            let lse = m + Glibc.log((0..<n).reduce(0.0) { $0 + exp(Double(x[at($1)]) - m) })
+            for i in 0..<n { y[at(i)] = Float(takeLog ? Double(x[at(i)]) - lse : exp(Double(x[at(i)]) - lse)) }
+        }
+    }
+}
+
 /// Naive twin of `softmaxBackward`, through the full Jacobian
 /// ∂y_j/∂x_i = y_j(δ_ij − y_i). y, dy, dx: (rows, n).
 public func softmaxBackwardNaive(
