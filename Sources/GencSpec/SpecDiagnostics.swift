@@ -62,6 +62,9 @@ public enum SpecDiagnostics {
     }
 
     // MARK: - Layers
+    static func notFinite(_ what: String, _ text: String, _ r: SourceRange) -> Diagnostic {
+        make("not-finite", "\(what) is \(text), which is not a finite number (it overflows a 64-bit float)", r)
+    }
     static func unknownLayer(_ name: String, suggestion: String, _ r: SourceRange) -> Diagnostic {
         make("unknown-layer", "unknown layer '\(name)'\(suggestion)", r)
     }

@@ -55,7 +55,8 @@ extension SpecValidator {
             report(SpecDiagnostics.misuse("a list is only allowed as the 'axis:' of a reduction", e.range))
         case let .name(n):
             facts.usedNames.insert(n)
-            guard scope.names[n] == nil else { return }
+            // Declared but rejected: already reported at the declaration.
+            guard scope.names[n] == nil, !rejectedInputs.contains(n) else { return }
             if networkNames[n] != nil {
                 report(SpecDiagnostics.misuse("'\(n)' is a network; call it: \(n)(...)", e.range))
             } else if Builtin(rawValue: n) != nil {

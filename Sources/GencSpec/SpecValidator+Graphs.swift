@@ -7,7 +7,7 @@ extension SpecValidator {
     /// The nodes of a network's `graph:`, checked: names, layers, `from:`
     /// references, expressions, and the absence of cycles. Also returns the
     /// networks its expressions call.
-    mutating func graphNodes(_ node: YAMLNode, network: String, arguments: [ArgumentSpec]) -> ([GraphNodeSpec], [String])? {
+    mutating func graphNodes(_ node: YAMLNode, network: String, arguments: [ArgumentSpec], declared: [String] = []) -> ([GraphNodeSpec], [String])? {
         let context = "'graph' of network '\(network)'"
         guard let pairs = node.pairs else {
             report(SpecDiagnostics.notMapping(context, got: node.kindDescription, node.range))
@@ -17,6 +17,7 @@ extension SpecValidator {
         var scope = ExpressionScope(owner: "network '\(network)'")
         for d in dims.keys { scope.names[d] = .dim }
         for a in arguments { scope.names[a.name] = .argument }
+        for n in declared where scope.names[n] == nil { scope.names[n] = .unresolved }
         // Declare every node first: nodes may appear in any order.
         var ok = true
         var valid: [YAMLPair] = []

@@ -18,7 +18,10 @@ extension SpecValidator {
                 report(SpecDiagnostics.shadows("input", name, other: "the dim '\(name)'", p.key.range, otherRange: d))
                 continue
             }
-            guard let (type, noise) = tensorType(p.value, "input '\(name)'", key: p.key.range, allowNoise: true) else { continue }
+            guard let (type, noise) = tensorType(p.value, "input '\(name)'", key: p.key.range, allowNoise: true) else {
+                rejectedInputs.insert(name)
+                continue
+            }
             let input = InputSpec(name: name, range: p.key.range, type: type, noise: noise)
             inputs[name] = input
             out.append(input)

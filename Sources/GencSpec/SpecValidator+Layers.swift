@@ -21,8 +21,7 @@ extension SpecValidator {
     mutating func layer(kindKey: YAMLScalarNode, value: YAMLNode?, entry: SourceRange, network: String,
                         defaultName: (LayerKind) -> String) -> LayerSpec? {
         guard let kind = LayerKind(rawValue: kindKey.value) else {
-            report(SpecDiagnostics.unknownLayer(kindKey.value, suggestion: Suggestions.suffix(for: kindKey.value, among: LayerKind.allCases.map(\.rawValue)),
-                                                kindKey.range))
+            report(SpecDiagnostics.unknownLayer(kindKey.value, suggestion: LayerKind.suggestion(for: kindKey.value), kindKey.range))
             return nil
         }
         let defs = kind.arguments

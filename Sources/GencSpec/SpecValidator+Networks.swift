@@ -103,7 +103,10 @@ extension SpecValidator {
             return NetworkSpec(name: name, range: p.key.range, arguments: args, body: .layers(layers), outputs: [],
                                returnsRecord: false, callees: [])
         case let (nil, g?):
-            let graph = graphNodes(g.value, network: name, arguments: args ?? [])
+            // Arguments whose declaration was rejected still name something:
+            // their uses are not reported again.
+            let declared = f["in"]?.value.pairs?.map(\.key.value) ?? []
+            let graph = graphNodes(g.value, network: name, arguments: args ?? [], declared: declared)
             guard let o = f["out"] else {
                 report(SpecDiagnostics.missingKey("out", in: context, p.key.range))
                 return nil

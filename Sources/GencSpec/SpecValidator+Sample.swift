@@ -85,7 +85,9 @@ extension SpecValidator {
                     ok = false
                 }
             } else {
-                report(SpecDiagnostics.undefined("input", s, suggestion: Suggestions.suffix(for: s, among: inputs.keys), n.value.range))
+                if !rejectedInputs.contains(s) {
+                    report(SpecDiagnostics.undefined("input", s, suggestion: Suggestions.suffix(for: s, among: inputs.keys), n.value.range))
+                }
                 ok = false
             }
         } else { ok = false }

@@ -64,6 +64,8 @@ extension SpecValidator {
             if let pairs = d.value.pairs {
                 for p in pairs {
                     guard let input = inputs[p.key.value] else {
+                        ok = false
+                        if rejectedInputs.contains(p.key.value) { continue }
                         report(SpecDiagnostics.undefined("input", p.key.value, suggestion: Suggestions.suffix(for: p.key.value, among: inputs.keys), p.key.range))
                         ok = false
                         continue

@@ -73,7 +73,12 @@ extension SpecValidator {
         case .overflow: v = Double(s.value) ?? .infinity
         case let .float(f): v = f
         }
-        guard v.isFinite, check(v) else {
+        guard v.isFinite else {
+            // 1e309, -1e400, .inf: say so, rather than that it is out of range.
+            report(SpecDiagnostics.notFinite(what, s.value, node.range))
+            return nil
+        }
+        guard check(v) else {
             report(SpecDiagnostics.outOfRange(what, s.value, expected: expected, node.range))
             return nil
         }

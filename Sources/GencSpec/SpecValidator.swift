@@ -27,6 +27,9 @@ public struct SpecValidator {
     var dims: [String: Int] = [:]
     var dimRanges: [String: SourceRange] = [:]
     var inputs: [String: InputSpec] = [:]
+    /// Inputs declared but rejected: their uses are not reported again as
+    /// unknown names (one mistake, one error).
+    var rejectedInputs: Set<String> = []
     /// Network names declared (even if their body had errors), for references.
     var networkNames: [String: SourceRange] = [:]
     var networks: [String: NetworkSpec] = [:]

@@ -28,10 +28,23 @@ public struct DiagnosticRenderer {
     /// window around the caret, with `…` where it was cut.
     static let maxShownColumns = 160
 
+    /// A tab as a space (one column, so carets line up), and control
+    /// characters as their visible pictures (U+2400 ␀ …), so an excerpt never
+    /// writes a NUL or an escape sequence to the terminal.
+    static func visible(_ c: Unicode.Scalar) -> Unicode.Scalar {
+        switch c.value {
+        case 0x09: return " "
+        case 0x00..<0x20: return Unicode.Scalar(0x2400 + c.value) ?? "?"
+        case 0x7F: return "\u{2421}"
+        case 0x80..<0xA0: return "\u{FFFD}"
+        default: return c
+        }
+    }
+
     /// The source line with a gutter, and a caret under the range
     /// (`~` continues it to the range's end when that is on the same line).
     private func excerpt(_ r: SourceRange) -> String {
-        let line = Array(r.file.lineText(r.start.line).unicodeScalars).map { $0 == "\t" ? " " : $0 }
+        let line = Array(r.file.lineText(r.start.line).unicodeScalars).map(Self.visible)
         let number = String(r.start.line)
         let pad = String(repeating: " ", count: max(4, number.count + 1) - number.count)
         let gutter = String(repeating: " ", count: pad.count + number.count)

@@ -14,7 +14,7 @@ public enum Suggestions {
             guard b.count <= 64 else { continue }
             let limit = max(1, max(a.count, b.count) / 3)
             let d = distance(a, b)
-            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+            if d <= limit, d < (best?.1 ?? Int.max) { best = (c, d) }
         }
         return best?.0
     }

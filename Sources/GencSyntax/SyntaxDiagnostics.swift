@@ -15,6 +15,14 @@ public enum SyntaxDiagnostics {
     static func undefinedAlias(_ name: String, _ r: SourceRange) -> Diagnostic {
         Diagnostic(id: "undefined-alias", message: "alias '*\(name)' refers to no anchor defined before it", at: r)
     }
+    static func controlCharacter(_ c: Unicode.Scalar, _ r: SourceRange) -> Diagnostic {
+        let names: [UInt32: String] = [0: "NUL", 0x07: "BEL", 0x08: "backspace", 0x0B: "vertical tab", 0x0C: "form feed", 0x1B: "ESC", 0x7F: "DEL"]
+        let hex = String(c.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        let name = names[c.value].map { " (\($0))" } ?? ""
+        return Diagnostic(id: "control-character",
+                          message: "the control character \(code)\(name) is not allowed in a YAML file; remove it (a binary file or a bad copy-paste?)", at: r)
+    }
     static func tooManyNodes(_ limit: Int, _ r: SourceRange) -> Diagnostic {
         Diagnostic(id: "too-many-nodes", message: "the document expands to more than \(limit) YAML nodes (an alias bomb?); refusing to read further", at: r)
     }

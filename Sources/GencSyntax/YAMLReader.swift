@@ -31,7 +31,22 @@ public struct YAMLReader {
         }
     }
 
+    /// Whether YAML allows the character in a document (YAML 1.1's
+    /// printable set, which libyaml enforces).
+    static func isAllowed(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x09, 0x0A, 0x0D, 0x20...0x7E, 0x85, 0xA0...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+
     private func readEvents(_ file: SourceFile, _ builder: inout TreeBuilder) -> Result<YAMLNode, Diagnostic> {
+        // libyaml rejects control characters when it fills its buffer and
+        // reports them at the buffer's start; find the first one ourselves so
+        // the error points at it.
+        if let i = file.scalars.firstIndex(where: { !Self.isAllowed($0) }) {
+            return .failure(SyntaxDiagnostics.controlCharacter(file.scalars[i], file.range(fromIndex: i, toIndex: i + 1)))
+        }
         var bytes = Array(String(String.UnicodeScalarView(file.scalars)).utf8)
         if bytes.isEmpty { bytes = [0x0A] }
         return bytes.withUnsafeBufferPointer { buf -> Result<YAMLNode, Diagnostic> in
@@ -69,7 +84,24 @@ public struct YAMLReader {
             let ctx = Self.location(p.context_mark, file)
             d = d.note(String(cString: c), at: file.range(at: ctx))
         }
+        if let hint = Self.hint(forProblem: problem) { d = d.note(hint, at: nil) }
         return d
+    }
+
+    /// What usually causes libyaml's most common complaints in model files.
+    static func hint(forProblem problem: String) -> String? {
+        switch problem {
+        case "mapping values are not allowed in this context":
+            return "a ': ' inside a value starts a new mapping; if this is an expression or text, quote it: minimize: \"mean(x): ...\""
+        case "did not find expected ',' or '}'", "did not find expected ',' or ']'":
+            return "inside { } or [ ], a ',' or ': ' in a value ends it; quote an expression that has them: {minimize: \"mean(x): ...\"}"
+        case "did not find expected '-' indicator", "did not find expected key", "did not find expected node content":
+            return "check the indentation: the items of one list ('- ...') and the keys of one mapping must start at the same column"
+        case "found character that cannot start any token":
+            return "'@' and '`' cannot start a plain value, and tabs cannot indent; quote the value or use spaces"
+        default:
+            return nil
+        }
     }
 
     /// libyaml marks are 0-based and count code points.

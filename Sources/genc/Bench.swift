@@ -24,7 +24,7 @@ struct Bench: ParsableCommand {
     @Argument(help: "The model file (omit with --sgemm).")
     var file: String?
 
-    @Option(name: .customLong("dim"), help: ArgumentHelp("Override a dim: NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
+    @Option(name: .customLong("dim"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Override a dim: NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
     var dims: [String] = []
 
     @Option(help: "Time sgemm on N×N×N instead of a model.")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Genc
 import GencIR
 import GencLower
+import GencSpec
 import GencSupport
 
 /// `genc dump FILE`: print one stage of the compiler.
@@ -13,11 +14,15 @@ struct Dump: ParsableCommand {
         Programs: train (an objective's training-step forward graph), eval (the same, updating nothing), \
         sample (the sampling graph). Formats: text (stable, parseable), dot (Graphviz), json.
         Example: genc dump --stage ir --format dot models/dcgan.yaml | dot -Tsvg > dcgan.svg
+        A DOT graph of more than \(IRDot.collapseThreshold) ops is collapsed to one box per layer \
+        (op counts inside, the types crossing on the edges), which Graphviz draws in seconds; \
+        --collapse none draws every op, --collapse layers collapses a small graph too.
         """)
 
     enum Stage: String, ExpressibleByArgument, CaseIterable { case spec, ir }
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, dot, json }
     enum ProgramKind: String, ExpressibleByArgument, CaseIterable { case train, eval, sample }
+    enum Collapse: String, ExpressibleByArgument, CaseIterable { case auto, layers, none }
 
     @OptionGroup var model: ModelOptions
 
@@ -33,12 +38,22 @@ struct Dump: ParsableCommand {
     @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: Format = .text
 
+    @Option(help: ArgumentHelp("For --format dot: one box per layer (layers), one per op (none), or layers above \(IRDot.collapseThreshold) ops (auto, the default).",
+                               valueName: Collapse.allCases.map(\.rawValue).joined(separator: "|")))
+    var collapse: Collapse?
+
+    func validate() throws {
+        if let c = collapse, format != .dot {
+            throw ValidationError("--collapse \(c.rawValue) applies to --format dot, not --format \(format.rawValue)")
+        }
+    }
+
     func run() throws {
         let result = FrontEnd.load(path: model.file, options: model.specOptions)
         let (spec, lowered) = try Output.loaded(result)
         // An objective named on the command line must exist, whatever the program.
         if let o = objective, spec.objective(named: o) == nil {
-            throw ValidationError("no objective '\(o)'\(Suggestions.suffix(for: o, among: spec.objectives.map(\.name)))")
+            throw Output.unknownObjective(o, in: spec)
         }
         if let o = objective, program == .sample || stage == .spec {
             throw ValidationError("--objective \(o) selects a train or eval program; it does not apply to \(stage == .spec ? "--stage spec" : "--program sample")")
@@ -67,16 +82,30 @@ struct Dump: ParsableCommand {
                     throw ValidationError("the model has no objectives, so no \(program.rawValue) program")
                 }
                 guard spec.objective(named: o) != nil else {
-                    throw ValidationError("no objective '\(o)'\(Suggestions.suffix(for: o, among: spec.objectives.map(\.name)))")
+                    throw Output.unknownObjective(o, in: spec)
                 }
                 name = Lowering.programName(program == .train ? .train : .eval, o)
             }
             guard let p = lowered.program(name) else { throw ValidationError("no program '\(name)'") }
             switch format {
             case .text: Output.stdout(IRText.print(p.graph))
-            case .dot: Output.stdout(IRDot.print(p.graph))
+            case .dot: Output.stdout(dot(p.graph, spec: spec))
             case .json: Output.stdout(IRJSON.value(p.graph).serialized() + "\n")
             }
         }
+    }
+
+    /// The DOT of a graph, collapsed when asked or when it is too big for
+    /// Graphviz to draw op by op (then saying so on stderr).
+    func dot(_ g: Graph, spec: ModelSpec) -> String {
+        let n = g.nodes.count
+        switch collapse ?? .auto {
+        case .none: return IRDot.print(g)
+        case .layers: break
+        case .auto:
+            guard n > IRDot.collapseThreshold else { return IRDot.print(g) }
+            Output.stderr("genc: note: '\(g.name)' has \(n) ops, more than Graphviz draws quickly, so it is drawn one box per layer; --collapse none draws every op\n")
+        }
+        return IRDot.printCollapsed(g) { DotSource.text(at: $0, in: spec.file) }
     }
 }

@@ -39,7 +39,7 @@ struct Eval: ParsableCommand {
         let result = FrontEnd.load(path: model.file, options: model.specOptions)
         let (spec, lowered) = try Output.loaded(result, json: json)
         for o in objective where spec.objective(named: o) == nil {
-            throw ValidationError("no objective '\(o)'\(Suggestions.suffix(for: o, among: spec.objectives.map(\.name)))")
+            throw Output.unknownObjective(o, in: spec)
         }
         let threads = threading.threads
         do {

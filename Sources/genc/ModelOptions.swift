@@ -7,7 +7,7 @@ struct ModelOptions: ParsableArguments {
     @Argument(help: "The model file (YAML).")
     var file: String
 
-    @Option(name: .customLong("dim"), help: ArgumentHelp("Override a dim: NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
+    @Option(name: .customLong("dim"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Override a dim: NAME=VALUE (repeatable).", valueName: "NAME=VALUE"))
     var dims: [String] = []
 
     func validate() throws { try Self.validate(dims: dims) }

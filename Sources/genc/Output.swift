@@ -46,11 +46,22 @@ enum Output {
         default: d = Diagnostic(id: "internal", message: "\(error)", at: nil, path: file)
         }
         diagnostics([d])
-        if json {
-            stdout(JSONValue.object([("file", .string(file)), ("valid", .bool(false)),
-                                     ("diagnostics", DiagnosticRenderer().json([d]))]).serialized() + "\n")
-        }
+        if json { stdout(failureJSON(file: file, [d]).serialized() + "\n") }
         return ExitCode(1)
+    }
+
+    /// `--objective NAME` that the model does not define: a usage error
+    /// (exit 64) with the closest name and every name, for every verb.
+    static func unknownObjective(_ name: String, in spec: ModelSpec) -> ValidationError {
+        let names = spec.objectives.map(\.name)
+        let known = names.isEmpty ? "the model has none" : "the model's objectives: \(names.joined(separator: ", "))"
+        return ValidationError("no objective '\(name)'\(Suggestions.suffix(for: name, among: names)); \(known)")
+    }
+
+    /// What `check --json` prints for a model that fails, for any failure:
+    /// `{"file", "valid": false, "diagnostics": [...]}`.
+    static func failureJSON(file: String?, _ ds: [Diagnostic]) -> JSONValue {
+        .object([("file", file.map { .string($0) } ?? .null), ("valid", .bool(false)), ("diagnostics", DiagnosticRenderer().json(ds))])
     }
 
     /// Renders diagnostics, then a count line when there are errors.
@@ -61,3 +72,15 @@ enum Output {
         if errors > 0 { stderr("\(errors) error\(errors == 1 ? "" : "s") generated.\n") }
     }
 }
+
+/// A verb with `--json`: every failure, usage errors included, is also
+/// printed as JSON on stdout (`Output.failureJSON`).
+protocol JSONReporting {
+    var json: Bool { get }
+    /// The model file, when the verb has one.
+    var jsonFile: String? { get }
+}
+
+extension Check: JSONReporting { var jsonFile: String? { model.file } }
+extension Eval: JSONReporting { var jsonFile: String? { model.file } }
+extension Bench: JSONReporting { var jsonFile: String? { file } }

@@ -13,6 +13,8 @@ struct Run: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
+        // Everything after `run` is captured, --help included.
+        if arguments.contains("--help") || arguments.contains("-h") { throw CleanExit.helpRequest(self) }
         throw ValidationError("genc run is not available in this version: training needs reverse-mode autodiff, which is not built yet. Use 'genc check', 'genc eval' (evaluate objectives) or 'genc bench' (time the forward programs).")
     }
 }

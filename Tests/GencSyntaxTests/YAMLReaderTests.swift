@@ -64,6 +64,30 @@ final class YAMLReaderTests: XCTestCase {
         XCTAssertEqual(d.notes.first?.range?.start, SourceLocation(line: 1, column: 4))
     }
 
+    /// The two commonest mistakes get a note saying what usually causes them.
+    func testCommonSyntaxErrorsSayWhatUsuallyCausesThem() throws {
+        let colon = read("objectives:\n  o:\n    minimize: mean(x): y\n").1
+        XCTAssertTrue(colon.first?.notes.contains { $0.message.contains("quote it") } == true, "\(colon)")
+        let flow = read("o: {minimize: mean(x): y, update: n}\n").1
+        XCTAssertTrue(flow.first?.notes.contains { $0.message.contains("quote an expression") } == true, "\(flow)")
+        let indent = read("layers:\n  - dense: 3\n   - relu\n").1
+        XCTAssertTrue(indent.first?.notes.contains { $0.message.contains("check the indentation") } == true, "\(indent)")
+    }
+
+    /// A control character is reported where it is, not at 1:1.
+    func testControlCharactersAreReportedWhereTheyAre() throws {
+        let (_, ds) = read("a: 1\nb: 2\nc: [1,\u{0} 2]\n")
+        XCTAssertEqual(ds.first?.range?.start, SourceLocation(line: 3, column: 7))
+        XCTAssertEqual(ds.first?.id, "control-character")
+        let (_, esc) = read("a: \"x\u{1B}[31m\"\n")
+        XCTAssertEqual(esc.first?.range?.start, SourceLocation(line: 1, column: 6))
+        // Tabs, newlines, CR and non-ASCII text are allowed.
+        XCTAssertTrue(read("a: \"é\tü\"\r\nb: 1\n").1.isEmpty)
+        // The excerpt shows control characters as pictures, never raw.
+        let text = DiagnosticRenderer().render(ds)
+        XCTAssertTrue(text.contains("\u{2400}") && !text.contains("\u{0}"), text)
+    }
+
     func testTabIndentationIsExplained() throws {
         let d = try XCTUnwrap(read("a:\n\tb: 1\n").1.last)
         XCTAssertEqual(d.id, "yaml-syntax")
