@@ -40,7 +40,13 @@ extension SpecValidator {
         if let g = f["grid"] {
             if let items = g.value.items, items.count == 2 {
                 let r = integer(items[0], "the rows of 'grid'"), c = integer(items[1], "the columns of 'grid'")
-                if let r, let c { grid = (r, c) } else { ok = false }
+                if let r, let c, r <= 256, c <= 256 {
+                    grid = (r, c)
+                } else {
+                    // A grid is a picture a person looks at; its product must not overflow either.
+                    if let r, let c { report(SpecDiagnostics.outOfRange("'grid'", "[\(r), \(c)]", expected: "at most 256 rows and 256 columns", g.value.range)) }
+                    ok = false
+                }
             } else {
                 report(SpecDiagnostics.wrongType("'grid'", expected: "a list [rows, columns]", got: g.value.items.map { "a list of \($0.count)" } ?? g.value.kindDescription, g.value.range))
                 ok = false

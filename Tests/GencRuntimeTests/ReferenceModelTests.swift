@@ -106,7 +106,7 @@ final class ReferenceModelTests: XCTestCase {
         XCTAssertTrue(message { _ = try ev.evaluate(objectives: [], weights: nil, inputs: badID) }.contains("outside the table"))
         XCTAssertTrue(message { _ = try ev.evaluate(objectives: [], weights: nil, inputs: nil) }.contains("input 'text', which is data"))
         let wrongSize = SafeTensors(tensors: [("text", SafeTensors.Tensor(i32: [1, 2, 3], shape: [3]))])
-        XCTAssertTrue(message { _ = try ev.evaluate(objectives: [], weights: nil, inputs: wrongSize) }.contains("i32[2, 5]"))
+        XCTAssertTrue(message { _ = try ev.evaluate(objectives: [], weights: nil, inputs: wrongSize) }.contains("has shape [3], the model needs [2, 5]"))
         let good = SafeTensors(tensors: [("text", SafeTensors.Tensor(i32: Array(repeating: 1, count: 10), shape: [2, 5]))])
         let partial = SafeTensors(tensors: [("charlm.dense0.bias", SafeTensors.Tensor(f32: Array(repeating: 0, count: 98), shape: [98]))])
         XCTAssertTrue(message { _ = try ev.evaluate(objectives: [], weights: partial, inputs: good) }.contains("missing"))
