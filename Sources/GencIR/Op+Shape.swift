@@ -78,7 +78,7 @@ extension Op {
             let (x, dy) = (t[0], t[1])
             try Self.requireF32(x, 0, name)
             try Self.requireF32(dy, 1, name)
-            guard x.rank == a.spatialRank + 2, dy.rank == a.spatialRank + 2, x.shape[0] == dy.shape[0] else {
+            guard a.spatialRank == 1 || a.spatialRank == 2, x.rank == a.spatialRank + 2, dy.rank == a.spatialRank + 2, x.shape[0] == dy.shape[0] else {
                 throw ShapeError("\(name) operands \(x.shapeDescription) and \(dy.shapeDescription) do not match", operand: 1)
             }
             let implied = try a.outputSize(input: Array(x.shape[2...]), kernel: kernelSize)
@@ -189,6 +189,8 @@ extension Op {
 
     static func checkConvOperands(_ a: ConvAttributes, data: TensorType, dataName: String, filter w: TensorType) throws {
         let r = a.spatialRank
+        // One or two spatial axes: conv1d and conv (what the kernels implement).
+        guard r == 1 || r == 2 else { throw ShapeError("convolutions have 1 or 2 spatial axes, got \(r)") }
         let form = r == 1 ? "[N, C, L]" : "[N, C, H, W]"
         try requireF32(data, 0, "conv")
         try requireF32(w, 1, "conv")

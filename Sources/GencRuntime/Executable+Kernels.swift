@@ -13,13 +13,22 @@ extension Executable {
     func i32(_ slot: Int) -> UnsafeMutablePointer<Int32> { addresses[slot].assumingMemoryBound(to: Int32.self) }
     func shape(_ slot: Int) -> [Int] { plan.slots[slot].type.shape }
 
+    // The throws below (and in `kernel(for:)`) guard what no checked model
+    // reaches: `Graph.add` enforces every shape rule, the Planner makes
+    // steps only of computing ops, and what the kernels cannot do
+    // (asymmetric padding, i32 broadcast) is refused by `unsupported(_:)`
+    // at compile time, at the op's line. They stay so that a hand-built
+    // graph fails with a message instead of reading out of bounds.
+
     static func conv2d(_ a: ConvAttributes, x: [Int], filters: Int, kernel: [Int]) throws -> Conv2DGeometry {
+        guard a.spatialRank == 2, x.count == 4, kernel.count == 2 else { throw RuntimeError("conv2d needs 2 spatial axes, got \(a.spatialRank)") }
         guard a.padBefore == a.padAfter else { throw RuntimeError("asymmetric convolution padding is not supported by the runtime") }
         return Conv2DGeometry(batch: x[0], channels: x[1], height: x[2], width: x[3], filters: filters, kernelH: kernel[0], kernelW: kernel[1],
                               strideH: a.stride[0], strideW: a.stride[1], padH: a.padBefore[0], padW: a.padBefore[1])
     }
 
     static func conv1d(_ a: ConvAttributes, x: [Int], filters: Int, kernel: [Int]) throws -> Conv1DGeometry {
+        guard a.spatialRank == 1, x.count == 3, kernel.count == 1 else { throw RuntimeError("only 1-d and 2-d convolutions are supported, got \(a.spatialRank) spatial axes") }
         guard a.padBefore == a.padAfter else { throw RuntimeError("asymmetric convolution padding is not supported by the runtime") }
         return Conv1DGeometry(batch: x[0], channels: x[1], length: x[2], filters: filters, kernel: kernel[0], stride: a.stride[0], pad: a.padBefore[0])
     }
@@ -53,7 +62,8 @@ extension Executable {
                 most = max(most, n * 4)
             case let .poolGrad(p):
                 most = max(most, pool(p, x: t(0)).outputCount * 8)
-            default:
+            case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .reduce, .softmax, .logSoftmax,
+                 .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
                 break
             }
         }
@@ -179,6 +189,7 @@ extension Executable {
             // Any axis: the tensor as (outer, n, inner); inner == 1 is the row kernel.
             let dims = outType.shape
             let a = axis < 0 ? axis + dims.count : axis
+            guard a >= 0, a < dims.count else { throw RuntimeError("bad softmax axis \(axis) for \(outType)") }
             let width = dims[a]
             let outer = dims[..<a].reduce(1, *), inner = dims[(a + 1)...].reduce(1, *)
             let (x, y) = (f32(ins[0]), f32(out))
@@ -193,7 +204,10 @@ extension Executable {
         case let .slice(s):
             guard let region = StridedRegion(slicing: shape(ins[0]), starts: s.start, ends: s.end, steps: s.step) else { throw RuntimeError("bad slice") }
             return regionCopy(ins[0], out, region, outType.dtype)
-        case let .concat(axis):
+        case let .concat(given):
+            // The shape rule allows −rank..<rank (lowering always emits it normalised).
+            let axis = given < 0 ? given + outType.rank : given
+            guard axis >= 0, axis < outType.rank else { throw RuntimeError("bad concat axis \(given)") }
             var offset = 0
             var parts: [(Int, StridedRegion)] = []
             for i in ins {

@@ -22,7 +22,7 @@ final class SoftmaxTests: XCTestCase {
     /// below, at and above the 8-lane group, and size-1 axes.
     func testStridedAxesAgainstNaive() {
         var rng = TestRNG(82)
-        for (outer, n, inner) in [(1, 1, 2), (2, 3, 8), (3, 5, 7), (2, 4, 17), (1, 9, 1), (4, 1, 9), (5, 33, 3)] {
+        for (outer, n, inner) in [(1, 1, 2), (2, 3, 8), (3, 5, 7), (2, 4, 17), (1, 9, 1), (4, 1, 9), (5, 33, 3), (7, 3, 2), (1, 5, 9), (3, 2, 16)] {
             let x = rng.array(outer * n * inner, -20, 20)
             var y = [Float](repeating: .nan, count: x.count), ref = y
             softmax(x: x, y: &y, outer: outer, n: n, inner: inner)
@@ -38,6 +38,29 @@ final class SoftmaxTests: XCTestCase {
             softmax(x: UnsafePointer(p.baseAddress!), y: p.baseAddress!, outer: 1, n: 2, inner: 3)
         }
         for j in 0..<3 { XCTAssertEqual(x[j] + x[3 + j], 1, accuracy: 1e-6) }
+    }
+
+    /// Big enough to fan out (≥ 2^17 elements), including outer == 1 (softmax
+    /// over axis 0) and lane groups that cross outer blocks (inner 3, 129):
+    /// the same bits on 1 and 4 threads, and the naive twin's values.
+    func testStridedOnThreadsAgainstNaive() {
+        var rng = TestRNG(84)
+        for (outer, n, inner) in [(1, 40, 4000), (3000, 16, 3), (16, 64, 129)] {
+            let x = rng.array(outer * n * inner, -20, 20)
+            var one = [Float](repeating: .nan, count: x.count), four = one, ref = one
+            for log in [false, true] {
+                if log {
+                    logSoftmax(x: x, y: &one, outer: outer, n: n, inner: inner, threads: 1)
+                    logSoftmax(x: x, y: &four, outer: outer, n: n, inner: inner, threads: 4)
+                } else {
+                    softmax(x: x, y: &one, outer: outer, n: n, inner: inner, threads: 1)
+                    softmax(x: x, y: &four, outer: outer, n: n, inner: inner, threads: 4)
+                }
+                softmaxNaive(x: x, y: &ref, outer: outer, n: n, inner: inner, log: log)
+                XCTAssertEqual(one, four, "\(log ? "logSoftmax" : "softmax") \(outer)×\(n)×\(inner) depends on the thread count")
+                assertClose(four, ref, rtol: 1e-5, "\(log ? "logSoftmax" : "softmax") \(outer)×\(n)×\(inner)")
+            }
+        }
     }
 
     func testStableForHugeLogits() {
