@@ -4,7 +4,7 @@ import GencSupport
 public enum CheckOutput {
     public static func json(_ r: FrontEnd.Result) -> JSONValue {
         var pairs: [(String, JSONValue)] = [("file", r.file.map { .string($0.path) } ?? .null), ("valid", .bool(!r.hasErrors))]
-        if let spec = r.spec, let lowered = r.lowered, !r.hasErrors, case let .object(report) = CheckReport(spec: spec, lowered: lowered).json {
+        if let spec = r.spec, let lowered = r.lowered, !r.hasErrors, case let .object(report) = CheckReport(spec: spec, lowered: lowered, plans: r.plans).json {
             pairs.append(contentsOf: report)
         }
         pairs.append(("diagnostics", DiagnosticRenderer().json(r.diagnostics)))

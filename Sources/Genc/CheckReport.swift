@@ -1,5 +1,6 @@
 import GencIR
 import GencLower
+import GencPlan
 import GencSpec
 import GencSupport
 
@@ -13,10 +14,10 @@ public struct CheckReport {
     /// and the parameters and state once, so a user sees the cost before
     /// running; nil only when a plan cannot be sized at all.
     public var memory: MemoryEstimate?
-    public init(spec: ModelSpec, lowered: LoweredModel) {
+    public init(spec: ModelSpec, lowered: LoweredModel, plans: [String: Plan] = [:]) {
         self.spec = spec
         self.lowered = lowered
-        memory = try? MemoryEstimate(programs: lowered.programs, model: lowered)
+        memory = try? MemoryEstimate(programs: lowered.programs, model: lowered, plans: plans)
     }
 
     /// `1,486,352`

@@ -1,5 +1,6 @@
 import GencIR
 import GencLower
+import GencPlan
 import GencRuntime
 import GencSpec
 import GencSupport
@@ -18,6 +19,9 @@ public enum FrontEnd {
         /// valid and every shape checks.
         public var lowered: LoweredModel?
         public var diagnostics: [Diagnostic]
+        /// Each program's plan, by program name (made to check that the
+        /// runtime can run it; reused for the memory summary).
+        public var plans: [String: Plan] = [:]
         public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
         /// Whether the only problems are in how the command line was used.
         public var isUsageError: Bool {
@@ -47,16 +51,23 @@ public enum FrontEnd {
         // Shapes: lower every network and program; shape errors are diagnostics too.
         let (lowered, shapeProblems) = Lowering.lower(spec)
         let verified = lowered.map(verify) ?? []
-        let runnable = verified.isEmpty ? lowered.map { supported($0, file: file) } ?? [] : []
-        return Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + verified + runnable)
+        var plans: [String: Plan] = [:]
+        var runnable: [Diagnostic] = []
+        if verified.isEmpty, let lowered {
+            for p in lowered.programs { plans[p.name] = Compiler.plan(p, model: lowered) }
+            runnable = supported(plans, file: file)
+        }
+        var result = Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + verified + runnable)
+        result.plans = plans
+        return result
     }
 
     /// What the runtime would refuse to load, found now and reported at the
     /// op's YAML line, so that a model `check` accepts always loads.
-    static func supported(_ m: LoweredModel, file: SourceFile) -> [Diagnostic] {
+    static func supported(_ plans: [String: Plan], file: SourceFile) -> [Diagnostic] {
         var bag = DiagnosticBag()
-        for p in m.programs {
-            for u in Executable.unsupported(Compiler.plan(p, model: m)) {
+        for (_, plan) in plans.sorted(by: { $0.key < $1.key }) {
+            for u in Executable.unsupported(plan) {
                 bag.append(Diagnostic(id: "unsupported-by-runtime", message: u.message, at: u.location?.range(in: file), path: file.path))
             }
         }

@@ -46,37 +46,47 @@ public struct MemoryEstimate: Sendable {
 
     /// The estimate for `programs` loaded together (one shared parameter store).
     /// Throws `RuntimeError` when a plan's scratch cannot even be sized.
-    public init(programs: [Program], model: LoweredModel) throws {
+    /// `plans` may hold plans already made (by name), to save planning twice.
+    public init(programs: [Program], model: LoweredModel, plans: [String: Plan] = [:]) throws {
         var persistent: [String: (PersistentBuffer.Kind, Int)] = [:]
         var candidates: [Tensor] = []
         for program in programs {
-            let plan = Compiler.plan(program, model: model)
+            let plan = plans[program.name] ?? Compiler.plan(program, model: model)
             let load = try Executable.loadBytes(plan)
             self.programs.append(ProgramBytes(name: program.name, arenaBytes: load.arena, workspaceBytes: load.workspace, constantBytes: load.constants))
             for p in plan.persistent where p.kind != .constant { persistent[p.name] = (p.kind, p.type.byteCount) }
-            // Per program, its five largest values (leaves once per name).
-            var seen = Set<String>()
-            var mine: [Tensor] = []
-            for n in program.graph.nodes {
-                let what: String
-                switch n.op {
-                case let .parameter(name): what = "parameter '\(name)' \(n.type)"
-                case let .state(name): what = "state '\(name)' \(n.type)"
-                case let .input(name): what = "input '\(name)' \(n.type) of \(program.name)"
-                case .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
-                     .softmax, .logSoftmax, .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
-                    what = "\(n.op.name) result \(n.type) in \(program.name)"
-                }
-                guard seen.insert(what).inserted else { continue }
-                mine.append(Tensor(description: what, bytes: n.type.byteCount, location: n.location))
+            // Per program, its five largest values (a graph holds each leaf
+            // once), chosen by size first so only those five are described.
+            var top: [Int] = []
+            for (i, n) in program.graph.nodes.enumerated() {
+                let bytes = n.type.byteCount
+                if top.count == 5, let last = top.last, program.graph.nodes[last].type.byteCount >= bytes { continue }
+                top.append(i)
+                top.sort { program.graph.nodes[$0].type.byteCount > program.graph.nodes[$1].type.byteCount }
+                if top.count > 5 { top.removeLast() }
             }
-            candidates += mine.sorted { $0.bytes > $1.bytes }.prefix(5)
+            let mine = top.map { i -> Tensor in
+                let n = program.graph.nodes[i]
+                return Tensor(description: Self.describe(n, in: program.name), bytes: n.type.byteCount, location: n.location)
+            }
+            candidates += mine
         }
         for (_, (kind, bytes)) in persistent {
             if kind == .parameter { parameterBytes += bytes } else { stateBytes += bytes }
         }
         var seen = Set<String>()
         largest = candidates.sorted { $0.bytes > $1.bytes }.filter { seen.insert($0.description).inserted }.prefix(3).map { $0 }
+    }
+
+    static func describe(_ n: Node, in program: String) -> String {
+        switch n.op {
+        case let .parameter(name): return "parameter '\(name)' \(n.type)"
+        case let .state(name): return "state '\(name)' \(n.type)"
+        case let .input(name): return "input '\(name)' \(n.type) of \(program)"
+        case .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
+             .softmax, .logSoftmax, .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+            return "\(n.op.name) result \(n.type) in \(program)"
+        }
     }
 
     /// `1.50 GiB`, `12.0 MiB`, `512 B`.

@@ -21,7 +21,7 @@ struct Check: ParsableCommand {
         }
         if result.hasErrors { throw ExitCode(result.isUsageError ? 64 : 1) }
         if !json, let spec = result.spec, let lowered = result.lowered {
-            Output.stdout(CheckReport(spec: spec, lowered: lowered).text)
+            Output.stdout(CheckReport(spec: spec, lowered: lowered, plans: result.plans).text)
         }
     }
 }
