@@ -44,8 +44,13 @@ public struct StridedRegion: Hashable, Sendable {
         let strides = contiguousStrides(inputShape)
         var shape: [Int] = [], stepped: [Int] = [], offset = 0
         for k in 0..<rank {
-            shape.append((ends[k] - starts[k] + steps[k] - 1) / steps[k])
-            stepped.append(strides[k] * steps[k])
+            // A step past the span selects one element: clamping it gives
+            // the same region and keeps stride × step within the tensor
+            // (a step of Int.max would overflow both sums below).
+            let span = ends[k] - starts[k]
+            let step = min(steps[k], max(span, 1))
+            shape.append(span / step + (span % step == 0 ? 0 : 1))
+            stepped.append(strides[k] * step)
             offset += starts[k] * strides[k]
         }
         self.init(shape: shape, strides: stepped, offset: offset)

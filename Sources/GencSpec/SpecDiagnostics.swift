@@ -62,8 +62,11 @@ public enum SpecDiagnostics {
     }
 
     // MARK: - Layers
-    static func notFinite(_ what: String, _ text: String, _ r: SourceRange) -> Diagnostic {
-        make("not-finite", "\(what) is \(text), which is not a finite number (it overflows a 64-bit float)", r)
+    static func notFinite(_ what: String, _ text: String, overflows: Bool, _ r: SourceRange) -> Diagnostic {
+        make("not-finite", "\(what) is \(text), which is not a finite number" + (overflows ? " (it overflows a 64-bit float)" : ""), r)
+    }
+    static func underflow(_ what: String, _ text: String, expected: String, _ r: SourceRange) -> Diagnostic {
+        make("out-of-range", "\(what) is \(text), which is 0 as a 64-bit float (it underflows); it must be \(expected)", r)
     }
     static func unknownLayer(_ name: String, suggestion: String, _ r: SourceRange) -> Diagnostic {
         make("unknown-layer", "unknown layer '\(name)'\(suggestion)", r)

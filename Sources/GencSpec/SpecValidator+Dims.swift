@@ -15,7 +15,7 @@ extension SpecValidator {
         var pending: [String: Pending] = [:]
         var order: [String] = []
         for p in pairs {
-            guard declaredName(p.key, "dim") else { continue }
+            guard declaredName(p.key, "dim", as: .dim) else { continue }
             order.append(p.key.value)
             dimRanges[p.key.value] = p.key.range
             if let o = options.dimOverrides.last(where: { $0.name == p.key.value }) {

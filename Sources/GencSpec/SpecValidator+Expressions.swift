@@ -56,7 +56,7 @@ extension SpecValidator {
         case let .name(n):
             facts.usedNames.insert(n)
             // Declared but rejected: already reported at the declaration.
-            guard scope.names[n] == nil, !rejectedInputs.contains(n) else { return }
+            guard scope.names[n] == nil, !isRejected(n, as: .input), !isRejected(n, as: .dim) else { return }
             if networkNames[n] != nil {
                 report(SpecDiagnostics.misuse("'\(n)' is a network; call it: \(n)(...)", e.range))
             } else if Builtin(rawValue: n) != nil {
@@ -116,7 +116,10 @@ extension SpecValidator {
     /// Indices and slice bounds are integer arithmetic over literals and dims.
     private mutating func indexValue(_ e: Expr, _ scope: ExpressionScope) -> Int? {
         for n in e.names where dims[n] == nil {
-            if scope.names[n] != nil || dimRanges[n] != nil {
+            // A dim or input whose declaration failed: already reported.
+            if dimRanges[n] != nil || isRejected(n, as: .input) || isRejected(n, as: .dim) { return nil }
+            if let b = scope.names[n] {
+                if case .unresolved = b { return nil }
                 report(SpecDiagnostics.misuse("indices and slice bounds are integers or dims; '\(n)' is a tensor", e.range))
                 return nil
             }

@@ -15,7 +15,8 @@ extension SpecValidator {
         }
         if pairs.isEmpty { report(SpecDiagnostics.emptySection(context, node.range)) }
         var scope = ExpressionScope(owner: "network '\(network)'")
-        for d in dims.keys { scope.names[d] = .dim }
+        // Every declared dim, also one whose definition failed (already reported).
+        for d in dimRanges.keys { scope.names[d] = .dim }
         for a in arguments { scope.names[a.name] = .argument }
         for n in declared where scope.names[n] == nil { scope.names[n] = .unresolved }
         // Declare every node first: nodes may appear in any order.

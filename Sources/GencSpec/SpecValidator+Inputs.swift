@@ -12,14 +12,15 @@ extension SpecValidator {
         if pairs.isEmpty { report(SpecDiagnostics.emptySection("'inputs'", node.range)) }
         var out: [InputSpec] = []
         for p in pairs {
-            guard declaredName(p.key, "input") else { continue }
+            guard declaredName(p.key, "input", as: .input) else { continue }
             let name = p.key.value
             if let d = dimRanges[name] {
                 report(SpecDiagnostics.shadows("input", name, other: "the dim '\(name)'", p.key.range, otherRange: d))
+                reject(name, as: .input)
                 continue
             }
             guard let (type, noise) = tensorType(p.value, "input '\(name)'", key: p.key.range, allowNoise: true) else {
-                rejectedInputs.insert(name)
+                reject(name, as: .input)
                 continue
             }
             let input = InputSpec(name: name, range: p.key.range, type: type, noise: noise)
@@ -63,6 +64,9 @@ extension SpecValidator {
             }
             noise = spec
         }
+        // A misspelt key ('smaple:') is reported; the declaration is not taken
+        // without it, or its uses would be judged as what it was not meant to be.
+        guard !f.hasUnknownKeys else { return nil }
         return (TensorTypeSpec(shape: s, dtype: dtype, range: shapeNode.value.range), noise)
     }
 

@@ -15,9 +15,10 @@ extension SpecValidator {
         // First pass: names, signatures and outputs, so bodies can call any network.
         var declared: [YAMLPair] = []
         for p in pairs {
-            guard declaredName(p.key, "network") else { continue }
+            guard declaredName(p.key, "network", as: .network) else { continue }
             if Builtin(rawValue: p.key.value) != nil {
                 report(SpecDiagnostics.shadows("network", p.key.value, other: "the built-in function '\(p.key.value)'", p.key.range, otherRange: nil))
+                reject(p.key.value, as: .network)
                 continue
             }
             networkNames[p.key.value] = p.key.range

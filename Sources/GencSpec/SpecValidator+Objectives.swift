@@ -13,7 +13,7 @@ extension SpecValidator {
         }
         var out: [ObjectiveSpec] = []
         for p in pairs {
-            guard declaredName(p.key, "objective") else { continue }
+            guard declaredName(p.key, "objective", as: .objective) else { continue }
             objectiveNames[p.key.value] = p.key.range
             if let o = objective(p) { out.append(o) }
         }
@@ -92,7 +92,9 @@ extension SpecValidator {
             var seen = Set<String>()
             for n in names {
                 guard networkNames[n.value] != nil else {
-                    report(SpecDiagnostics.undefined("network", n.value, suggestion: Suggestions.suffix(for: n.value, among: networkNames.keys), n.range))
+                    if !isRejected(n.value, as: .network) {
+                        report(SpecDiagnostics.undefined("network", n.value, suggestion: Suggestions.suffix(for: n.value, among: networkNames.keys), n.range))
+                    }
                     ok = false
                     continue
                 }

@@ -73,7 +73,9 @@ extension SpecValidator {
         if let n = f["network"], let s = string(n.value, "'network'") {
             network = Located(s, n.value.range)
             if networkNames[s] == nil {
-                report(SpecDiagnostics.undefined("network", s, suggestion: Suggestions.suffix(for: s, among: networkNames.keys), n.value.range))
+                if !isRejected(s, as: .network) {
+                    report(SpecDiagnostics.undefined("network", s, suggestion: Suggestions.suffix(for: s, among: networkNames.keys), n.value.range))
+                }
                 ok = false
             } else if let args = networkArguments[s], args.count != 1 || args[0].type.dtype != .i32 {
                 report(SpecDiagnostics.reference("text sampling feeds one i32 token sequence, but network '\(s)' takes \(args.map { "\($0.name) (\($0.type.dtype))" }.joined(separator: ", "))",
@@ -91,7 +93,7 @@ extension SpecValidator {
                     ok = false
                 }
             } else {
-                if !rejectedInputs.contains(s) {
+                if !isRejected(s, as: .input) {
                     report(SpecDiagnostics.undefined("input", s, suggestion: Suggestions.suffix(for: s, among: inputs.keys), n.value.range))
                 }
                 ok = false

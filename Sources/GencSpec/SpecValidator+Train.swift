@@ -17,6 +17,7 @@ extension SpecValidator {
                 if names.isEmpty { report(SpecDiagnostics.emptySection("'schedule'", s.value.range)); ok = false }
                 for n in names {
                     if objectiveNames[n.value] == nil {
+                        if isRejected(n.value, as: .objective) { ok = false; continue }
                         report(SpecDiagnostics.undefined("objective", n.value, suggestion: Suggestions.suffix(for: n.value, among: objectiveNames.keys), n.range))
                         ok = false
                     }
@@ -65,9 +66,8 @@ extension SpecValidator {
                 for p in pairs {
                     guard let input = inputs[p.key.value] else {
                         ok = false
-                        if rejectedInputs.contains(p.key.value) { continue }
+                        if isRejected(p.key.value, as: .input) { continue }
                         report(SpecDiagnostics.undefined("input", p.key.value, suggestion: Suggestions.suffix(for: p.key.value, among: inputs.keys), p.key.range))
-                        ok = false
                         continue
                     }
                     if input.noise != nil {

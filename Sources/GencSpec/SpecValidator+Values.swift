@@ -5,6 +5,8 @@ import GencSyntax
 struct Fields {
     var entries: [String: YAMLPair]
     var order: [String]
+    /// Whether the mapping had keys outside the allowed ones (reported).
+    var hasUnknownKeys = false
     subscript(_ key: String) -> YAMLPair? { entries[key] }
 }
 
@@ -23,8 +25,10 @@ extension SpecValidator {
         }
         var entries: [String: YAMLPair] = [:]
         var order: [String] = []
+        var unknown = false
         for p in pairs {
             if !allowed.contains(p.key.value) {
+                unknown = true
                 var d = SpecDiagnostics.unknownKey(p.key.value, in: context, suggestion: Suggestions.suffix(for: p.key.value, among: allowed),
                                                    allowed: allowed, p.key.range)
                 if node.isFlow, p.key.value.contains(where: { "()[]*+".contains($0) }) {
@@ -39,7 +43,7 @@ extension SpecValidator {
         for k in required where entries[k] == nil {
             report(SpecDiagnostics.missingKey(k, in: context, ownerForMissing ?? owner))
         }
-        return Fields(entries: entries, order: order)
+        return Fields(entries: entries, order: order, hasUnknownKeys: unknown)
     }
 
     /// A plain or quoted string (numbers and booleans are refused, so a
@@ -75,11 +79,18 @@ extension SpecValidator {
         }
         guard v.isFinite else {
             // 1e309, -1e400, .inf: say so, rather than that it is out of range.
-            report(SpecDiagnostics.notFinite(what, s.value, node.range))
+            let lower = s.value.lowercased()
+            report(SpecDiagnostics.notFinite(what, s.value, overflows: !lower.contains("inf") && !lower.contains("nan"), node.range))
             return nil
         }
         guard check(v) else {
-            report(SpecDiagnostics.outOfRange(what, s.value, expected: expected, node.range))
+            // 1e-400 is read as 0: say so, or "0 is not greater than 0" is a riddle.
+            let mantissa = s.value.prefix { $0 != "e" && $0 != "E" }
+            if v == 0, mantissa.contains(where: { ("1"..."9").contains($0) }) {
+                report(SpecDiagnostics.underflow(what, s.value, expected: expected, node.range))
+            } else {
+                report(SpecDiagnostics.outOfRange(what, s.value, expected: expected, node.range))
+            }
             return nil
         }
         return v
@@ -143,10 +154,12 @@ extension SpecValidator {
         return s
     }
 
-    /// Checks a key used as a declared name.
-    mutating func declaredName(_ key: YAMLScalarNode, _ what: String) -> Bool {
+    /// Checks a key used as a declared name; a bad one is reported, and
+    /// registered as rejected when `kind` says what it declares.
+    mutating func declaredName(_ key: YAMLScalarNode, _ what: String, as kind: DeclarationKind? = nil) -> Bool {
         guard Self.isIdentifier(key.value) else {
             report(SpecDiagnostics.badName(what, key.value, pattern: "letters, digits and '_', not starting with a digit", key.range))
+            if let kind { reject(key.value, as: kind) }
             return false
         }
         return true

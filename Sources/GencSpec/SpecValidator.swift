@@ -27,9 +27,11 @@ public struct SpecValidator {
     var dims: [String: Int] = [:]
     var dimRanges: [String: SourceRange] = [:]
     var inputs: [String: InputSpec] = [:]
-    /// Inputs declared but rejected: their uses are not reported again as
-    /// unknown names (one mistake, one error).
-    var rejectedInputs: Set<String> = []
+    /// Names declared but rejected, by kind of declaration (a bad name, a
+    /// clash, a bad definition): the declaration's error is reported once,
+    /// and a use of the name anywhere later is not reported again as an
+    /// unknown name (one mistake, one error).
+    var rejected: [DeclarationKind: Set<String>] = [:]
     /// Network names declared (even if their body had errors), for references.
     var networkNames: [String: SourceRange] = [:]
     var networks: [String: NetworkSpec] = [:]
@@ -50,6 +52,15 @@ public struct SpecValidator {
     }
 
     mutating func report(_ d: Diagnostic) { diagnostics.append(d) }
+
+    /// The declarations that later sections refer to by name.
+    enum DeclarationKind: Hashable { case dim, input, network, objective }
+
+    /// Registers a declared name whose declaration was rejected (and reported).
+    mutating func reject(_ name: String, as kind: DeclarationKind) { rejected[kind, default: []].insert(name) }
+
+    /// Whether `name` was declared as a `kind` and rejected.
+    func isRejected(_ name: String, as kind: DeclarationKind) -> Bool { rejected[kind]?.contains(name) == true }
 
     static let topLevelKeys = ["genc", "name", "description", "dims", "inputs", "networks", "objectives", "train", "sample"]
 

@@ -246,12 +246,11 @@ public struct ExprParser {
             pos += 1
             let isInt = !text.contains(".") && !text.contains("e") && !text.contains("E")
             if isInt {
-                guard let v = Int(text) else { throw Failure(diagnostic: SyntaxDiagnostics.badNumber(text, range(t))) }
+                guard let v = Int(text) else { throw Failure(diagnostic: SyntaxDiagnostics.integerOverflow(text, range(t))) }
                 return Expr(.integer(v), range(t))
             }
-            guard let v = Double(text), v.isFinite else {
-                throw Failure(diagnostic: SyntaxDiagnostics.badNumber(text, range(t)))
-            }
+            guard let v = Double(text) else { throw Failure(diagnostic: SyntaxDiagnostics.badNumber(text, range(t))) }
+            guard v.isFinite else { throw Failure(diagnostic: SyntaxDiagnostics.notFinite(text, range(t))) }
             return Expr(.real(v), range(t))
         case let .identifier(name):
             pos += 1

@@ -23,6 +23,41 @@ public enum SyntaxDiagnostics {
         return Diagnostic(id: "control-character",
                           message: "the control character \(code)\(name) is not allowed in a YAML file; remove it (a binary file or a bad copy-paste?)", at: r)
     }
+    static func yamlSyntax(_ problem: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "yaml-syntax", message: "YAML syntax error: \(problem)", at: r)
+    }
+    static func tabIndentation(_ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "yaml-syntax", message: "YAML syntax error: a tab character here; YAML indents with spaces only", at: r)
+    }
+    static func aliasTooDeep(_ name: String, limit: Int, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "too-deep", message: "alias '*\(name)' nests collections more than \(limit) levels deep here; a model file never needs this", at: r)
+    }
+
+    // MARK: - What usually causes a YAML syntax error (notes)
+
+    static func quoteValueHint(_ suggestion: String?) -> String {
+        let how = suggestion.map { "quote it: \($0)" } ?? "quote the whole value (\"...\") or write it as a block scalar (>-)"
+        return "this plain value contains ': ', which YAML reads as the start of a mapping; if it is an expression or text, \(how)"
+    }
+    static let continuationLineHint =
+        "this line continues the plain value of the line above, where ': ' cannot start a key: check its indentation, or whether the key above lacks its ':'"
+    static let flowValueHint =
+        "inside { } and [ ], a plain value ends at ',' and cannot contain ': ': quote the value if it is an expression (\"mean(x): ...\"), or add the missing ','"
+    static func unclosedFlowHint(_ open: String) -> String {
+        "this '\(open)' is never closed: add the '\(open == "{" ? "}" : "]")', or quote a value that holds one of , : [ ] { }"
+    }
+    static func itemIndentationHint(itemAbove column: Int?) -> String {
+        "check the indentation of this item: list items of one list start at the same column"
+            + (column.map { " (the item on the line above is at column \($0))" } ?? "")
+    }
+    static func keyIndentationHint(keyAbove column: Int?) -> String {
+        "check the indentation of this key: the keys of one mapping start at the same column"
+            + (column.map { " (the key on the line above is at column \($0))" } ?? "")
+    }
+    static let textAfterQuoteHint = "a quoted value ends at its closing quote; quote all of the value, or remove what follows it"
+    static let inlineItemHint = "a '- ' list item cannot follow a key on the same line: start it on the next line, indented, or write a flow list [a, b]"
+    static let badTokenStartHint = "'@' and '`' cannot start a plain value, and tabs cannot indent; quote the value or use spaces"
+
     static func tooManyNodes(_ limit: Int, _ r: SourceRange) -> Diagnostic {
         Diagnostic(id: "too-many-nodes", message: "the document expands to more than \(limit) YAML nodes (an alias bomb?); refusing to read further", at: r)
     }
@@ -67,6 +102,12 @@ public enum SyntaxDiagnostics {
     }
     static func badNumber(_ text: String, _ r: SourceRange) -> Diagnostic {
         Diagnostic(id: "expr-number", message: "'\(text)' is not a number genc can represent", at: r)
+    }
+    static func integerOverflow(_ text: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-number", message: "the integer \(text) does not fit in 64 bits", at: r)
+    }
+    static func notFinite(_ text: String, _ r: SourceRange) -> Diagnostic {
+        Diagnostic(id: "expr-number", message: "\(text) is not a finite number (it overflows a 64-bit float)", at: r)
     }
     static func duplicateKeyword(_ name: String, _ r: SourceRange, first: SourceRange) -> Diagnostic {
         Diagnostic(id: "expr-duplicate-keyword", message: "keyword argument '\(name)' given twice", at: r)

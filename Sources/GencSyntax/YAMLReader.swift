@@ -70,38 +70,23 @@ public struct YAMLReader {
 
     /// libyaml's error, at the problem mark, with the context mark as a note
     /// (libyaml often puts the problem at the end of the input and the real
-    /// cause at the context).
+    /// cause at the context), and a note on what usually causes it.
     private func syntaxError(_ p: yaml_parser_t, _ file: SourceFile) -> Diagnostic {
         let problem = p.problem.map { String(cString: $0) } ?? "invalid YAML"
         let at = Self.location(p.problem_mark, file)
         let idx = file.index(line: at.line, column: at.column)
-        var message = "YAML syntax error: \(problem)"
         if idx < file.scalars.count, file.scalars[idx] == "\t" {
-            message = "YAML syntax error: a tab character here; YAML indents with spaces only"
+            return SyntaxDiagnostics.tabIndentation(file.range(at: at))
         }
-        var d = Diagnostic(id: "yaml-syntax", message: message, at: file.range(at: at))
+        var d = SyntaxDiagnostics.yamlSyntax(problem, file.range(at: at))
+        var context: SourceLocation?
         if let c = p.context {
             let ctx = Self.location(p.context_mark, file)
+            context = ctx
             d = d.note(String(cString: c), at: file.range(at: ctx))
         }
-        if let hint = Self.hint(forProblem: problem) { d = d.note(hint, at: nil) }
+        d.notes += YAMLSyntaxHints.notes(problem: problem, at: at, context: context, file: file)
         return d
-    }
-
-    /// What usually causes libyaml's most common complaints in model files.
-    static func hint(forProblem problem: String) -> String? {
-        switch problem {
-        case "mapping values are not allowed in this context":
-            return "a ': ' inside a value starts a new mapping; if this is an expression or text, quote it: minimize: \"mean(x): ...\""
-        case "did not find expected ',' or '}'", "did not find expected ',' or ']'":
-            return "inside { } or [ ], a ',' or ': ' in a value ends it; quote an expression that has them: {minimize: \"mean(x): ...\"}"
-        case "did not find expected '-' indicator", "did not find expected key", "did not find expected node content":
-            return "check the indentation: the items of one list ('- ...') and the keys of one mapping must start at the same column"
-        case "found character that cannot start any token":
-            return "'@' and '`' cannot start a plain value, and tabs cannot indent; quote the value or use spaces"
-        default:
-            return nil
-        }
     }
 
     /// libyaml marks are 0-based and count code points.
@@ -123,6 +108,10 @@ private struct TreeBuilder {
         var anchor: String?
         var items: [YAMLNode] = []
         var pairs: [YAMLPair] = []
+        /// Collection levels in the deepest child so far (a scalar has 0).
+        var childHeight = 0
+        /// Nodes in this collection so far, itself and its keys included.
+        var count = 1
         var pendingKey: YAMLScalarNode?
         /// Set after a duplicate key: its value is read and dropped.
         var dropNextValue = false
@@ -130,7 +119,10 @@ private struct TreeBuilder {
     }
 
     var stack: [Frame] = []
-    var anchors: [String: YAMLNode] = [:]
+    /// Each anchored node with its node count and its height (collection
+    /// levels, 0 for a scalar), so an alias is charged and depth-checked
+    /// without walking the node again.
+    var anchors: [String: (node: YAMLNode, count: Int, height: Int)] = [:]
     var nodeBudget = 0
     var documents = 0
     var root: YAMLNode?
@@ -178,19 +170,26 @@ private struct TreeBuilder {
             }
             let scalar = YAMLScalar(value: value, style: style, sourceStart: index(e.start_mark), sourceEnd: index(e.end_mark))
             let node = YAMLNode(kind: .scalar(scalar), range: range(e.start_mark, e.end_mark))
-            return add(node, anchor: s.anchor, isScalar: true)
+            return add(node, anchor: s.anchor, height: 0, count: 1)
         case YAML_ALIAS_EVENT:
             let name = e.data.alias.anchor.map { String(cString: $0) } ?? ""
             let r = range(e.start_mark, e.end_mark)
-            guard var node = anchors[name] else {
+            guard let anchored = anchors[name] else {
                 return .failure(SyntaxDiagnostics.undefinedAlias(name, r))
             }
-            nodeBudget += node.nodeCount - 1
+            // The nesting limit holds for the expanded tree: an alias of a
+            // deep node inside deep collections (chained through anchors)
+            // would otherwise build trees far deeper than the reader allows.
+            if stack.count + anchored.height > limits.maxDepth {
+                return .failure(SyntaxDiagnostics.aliasTooDeep(name, limit: limits.maxDepth, r))
+            }
+            nodeBudget += anchored.count - 1
             if nodeBudget > limits.maxNodes {
                 return .failure(SyntaxDiagnostics.tooManyNodes(limits.maxNodes, r))
             }
+            var node = anchored.node
             node.range = r
-            return add(node, anchor: nil, isScalar: node.scalar != nil)
+            return add(node, anchor: nil, height: anchored.height, count: anchored.count)
         case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
             let isMapping = e.type == YAML_MAPPING_START_EVENT
             let tag = isMapping ? e.data.mapping_start.tag : e.data.sequence_start.tag
@@ -211,8 +210,9 @@ private struct TreeBuilder {
             guard let f = stack.popLast() else { return nil }
             let r = range(f.start, e.end_mark)
             let node = YAMLNode(kind: f.isMapping ? .mapping(f.pairs) : .sequence(f.items), range: r, isFlow: f.isFlow)
-            if let a = f.anchor { anchors[a] = node }
-            return add(node, anchor: nil, isScalar: false)
+            let height = f.childHeight + 1
+            if let a = f.anchor { anchors[a] = (node, f.count, height) }
+            return add(node, anchor: nil, height: height, count: f.count)
         default:
             return nil
         }
@@ -234,12 +234,13 @@ private struct TreeBuilder {
     }
 
     /// Places a finished node into its parent (or makes it the root).
-    mutating func add(_ node: YAMLNode, anchor: UnsafeMutablePointer<yaml_char_t>?, isScalar: Bool) -> Result<YAMLNode, Diagnostic>? {
+    /// `height` is its collection levels, `count` its nodes (as `nodeCount`).
+    mutating func add(_ node: YAMLNode, anchor: UnsafeMutablePointer<yaml_char_t>?, height: Int, count: Int) -> Result<YAMLNode, Diagnostic>? {
         nodeBudget += 1
         if nodeBudget > limits.maxNodes {
             return .failure(SyntaxDiagnostics.tooManyNodes(limits.maxNodes, node.range))
         }
-        if let anchor { anchors[String(cString: anchor)] = node }
+        if let anchor { anchors[String(cString: anchor)] = (node, count, height) }
         guard var top = stack.popLast() else {
             root = node
             return nil
@@ -247,6 +248,8 @@ private struct TreeBuilder {
         defer { stack.append(top) }
         if !top.isMapping {
             top.items.append(node)
+            top.childHeight = max(top.childHeight, height)
+            top.count += count
             return nil
         }
         if top.dropNextValue {
@@ -256,6 +259,8 @@ private struct TreeBuilder {
         if let key = top.pendingKey {
             top.pairs.append(YAMLPair(key: key, value: node))
             top.pendingKey = nil
+            top.childHeight = max(top.childHeight, height)
+            top.count += 1 + count
             return nil
         }
         guard case let .scalar(s) = node.kind else {

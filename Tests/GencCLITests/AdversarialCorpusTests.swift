@@ -123,6 +123,19 @@ final class AdversarialCorpusTests: XCTestCase {
         XCTAssertTrue(check.stdout.contains("\"params\":720000") || check.stdout.contains("\"params\": 720000"), String(check.stdout.prefix(300)))
     }
 
+    /// Huge numbers in expressions that are valid (a step past the axis, an
+    /// index from the end) run: they must not overflow the kernels' strides.
+    func testHugeSliceStepsAndIndicesRun() throws {
+        for e in ["x[2:-1:9223372036854775807]", "x[:, ::9223372036854775807]", "x[-9223372036854775807:]", "x[0:9223372036854775807:2]"] {
+            let path = write("slice.yaml", "genc: 1\nname: s\ninputs: {x: {shape: [4, 6], sample: normal}}\nnetworks:\n  n:\n    in: {x: [4, 6]}\n    layers: [{dense: 6}]\n"
+                             + "objectives:\n  o: {minimize: \"mean(\(e)) + mean(n(x))\", update: n}\n")
+            for verb in Self.verbs {
+                let r = try GencBinary.run(verb + [path], timeout: 30)
+                XCTAssertEqual(r.status, 0, "\(e): \(verb): \(r.stderr.prefix(400))")
+            }
+        }
+    }
+
     /// A limit the model passes is fine; one it does not is an error with
     /// the figures, before anything is allocated.
     func testMaxMemory() throws {
