@@ -14,6 +14,8 @@ extension LayerKind {
         "convolution1d": .conv1d,
         "convtranspose2d": .convTranspose,    // torch.nn.ConvTranspose2d
         "conv2dtranspose": .convTranspose,    // keras Conv2DTranspose
+        "transposedconv": .convTranspose,
+        "transposedconv2d": .convTranspose,
         "deconv": .convTranspose,
         "deconv2d": .convTranspose,
         "deconvolution": .convTranspose,
@@ -31,10 +33,13 @@ extension LayerKind {
         "ln": .layernorm,
         "maxpool2d": .maxpool,                // torch.nn.MaxPool2d
         "maxpooling2d": .maxpool,             // keras MaxPooling2D
+        "maxpooling": .maxpool,
         "avgpool2d": .avgpool,
         "averagepooling2d": .avgpool,
         "averagepool": .avgpool,
+        "averagepooling": .avgpool,
         "embed": .embedding,
+        "embeddings": .embedding,
         "lstmlayer": .lstm,
         "leakyrelu": .leakyRelu,              // torch.nn.LeakyReLU
         "lrelu": .leakyRelu,
@@ -46,10 +51,17 @@ extension LayerKind {
         "residual": .add,
     ]
 
-    /// genc's name for a layer written with another framework's name, if any.
+    /// The form names are compared in: lowercase, without `_`, `-` and spaces.
+    static func normalized(_ name: String) -> String {
+        String(name.lowercased().unicodeScalars.filter { $0 != "_" && $0 != "-" && $0 != " " })
+    }
+
+    /// genc's name for a layer written with another framework's name or
+    /// another spelling of genc's (`ConvTranspose`, `batch_norm`), if any.
+    /// Consulted before edit distance, which would pick `conv1d` for `conv2d`.
     static func wellKnown(_ written: String) -> LayerKind? {
-        let key = String(written.lowercased().unicodeScalars.filter { $0 != "_" && $0 != "-" && $0 != " " })
-        if let k = LayerKind(rawValue: key) { return k }
+        let key = normalized(written)
+        if let k = allCases.first(where: { normalized($0.rawValue) == key }) { return k }
         return wellKnownNames[key]
     }
 
@@ -57,5 +69,21 @@ extension LayerKind {
     static func suggestion(for written: String) -> String {
         if let k = wellKnown(written) { return " (did you mean '\(k.rawValue)'?)" }
         return Suggestions.suffix(for: written, among: allCases.map(\.rawValue))
+    }
+}
+
+extension Activation {
+    /// Activation names from other frameworks that are not layer names too
+    /// (those, `LeakyReLU` or `logistic`, come from the layer table).
+    static let wellKnownNames: [String: String] = [
+        "identity": "linear",                 // torch.nn.Identity
+        "none": "linear",
+    ]
+
+    /// " (did you mean 'leaky_relu'?)" for a misspelled or foreign activation name.
+    static func suggestion(for written: String, among names: [String]) -> String {
+        if let k = LayerKind.wellKnown(written), names.contains(k.rawValue) { return " (did you mean '\(k.rawValue)'?)" }
+        if let a = wellKnownNames[LayerKind.normalized(written)] { return " (did you mean '\(a)'?)" }
+        return Suggestions.suffix(for: written, among: names)
     }
 }

@@ -116,13 +116,15 @@ extension SpecValidator {
     /// Indices and slice bounds are integer arithmetic over literals and dims.
     private mutating func indexValue(_ e: Expr, _ scope: ExpressionScope) -> Int? {
         for n in e.names where dims[n] == nil {
-            // A dim or input whose declaration failed: already reported.
-            if dimRanges[n] != nil || isRejected(n, as: .input) || isRejected(n, as: .dim) { return nil }
+            // A dim whose definition failed: already reported.
+            if dimRanges[n] != nil { return nil }
             if let b = scope.names[n] {
                 if case .unresolved = b { return nil }
                 report(SpecDiagnostics.misuse("indices and slice bounds are integers or dims; '\(n)' is a tensor", e.range))
                 return nil
             }
+            // An input or dim whose declaration was rejected: already reported.
+            if isRejected(n, as: .input) || isRejected(n, as: .dim) { return nil }
         }
         return evaluateInteger(e, "an index")
     }

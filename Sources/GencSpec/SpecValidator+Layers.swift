@@ -113,7 +113,7 @@ extension SpecValidator {
         case "leaky_relu": return .leakyRelu(slope: 0.01)
         default:
             report(SpecDiagnostics.outOfRange(what, "'\(s.value)'",
-                                              expected: "one of \(Self.activationNames.joined(separator: ", "))\(Suggestions.suffix(for: s.value, among: Self.activationNames))",
+                                              expected: "one of \(Self.activationNames.joined(separator: ", "))\(Activation.suggestion(for: s.value, among: Self.activationNames))",
                                               node.range))
             return nil
         }

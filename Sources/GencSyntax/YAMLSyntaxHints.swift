@@ -20,6 +20,10 @@ enum YAMLSyntaxHints {
             if let v = line.valueStart(before: col) {
                 return [Diagnostic.Note(SyntaxDiagnostics.quoteValueHint(line.quotedSuggestion(valueAt: v)), at: line.range(v))]
             }
+            // A key this reader does not take apart (quoted, say): the generic advice.
+            if line.hasKeySeparator(before: col) {
+                return [Diagnostic.Note(SyntaxDiagnostics.quoteValueHint(nil), at: line.range(col))]
+            }
             // No key before it: the line continues a plain value from above.
             return [Diagnostic.Note(SyntaxDiagnostics.continuationLineHint, at: line.range(line.indent + 1))]
         case "did not find expected ',' or '}'", "did not find expected ',' or ']'":
@@ -77,6 +81,11 @@ enum YAMLSyntaxHints {
             var c = max(column, 1)
             while let x = char(c), x == " " || x == "\r" { c += 1 }
             return char(c) == nil || char(c) == "#"
+        }
+
+        /// Whether a `: ` comes before `column`.
+        func hasKeySeparator(before column: Int) -> Bool {
+            (1..<max(column, 1)).contains { char($0) == ":" && char($0 + 1) == " " }
         }
 
         func lastNonSpace(before column: Int) -> Unicode.Scalar? {

@@ -46,7 +46,45 @@ final class ExprParserTests: XCTestCase {
         XCTAssertEqual(canonical("f(a: 1, a: 2)"), "error 1:13: keyword argument 'a' given twice")
         XCTAssertEqual(canonical("f(a: 1, 2)"), "error 1:13: positional argument after a keyword argument")
         XCTAssertEqual(canonical("(x)(y)"), "error 1:8: expected an operator (only a function or network name can be called), got '('")
-        XCTAssertEqual(canonical("99999999999999999999 + 1"), "error 1:5: '99999999999999999999' is not a number genc can represent")
+        XCTAssertEqual(canonical("99999999999999999999 + 1"), "error 1:5: the integer 99999999999999999999 does not fit in 64 bits")
+        XCTAssertEqual(canonical("x * 1e309"), "error 1:9: 1e309 is not a finite number (it overflows a 64-bit float)")
+    }
+
+    /// Every recursive production counts a nesting level while it parses, so
+    /// a 10,000-long chain of any of them ends in the "too deep" error at the
+    /// token that opens level 257, never in a stack overflow. (A chain of
+    /// 8,000 `** 1` used to overflow the stack: `**` recursed uncounted.)
+    func testEveryRecursiveProductionIsBoundedWhileParsing() {
+        let n = 10_000
+        // The value starts at column 5 (after `k: "`).
+        let chains: [(String, String, Int)] = [
+            ("** 1", "x" + String(repeating: " ** 1", count: n), 5 + 1 + 256 * 5 + 1),
+            ("- -", String(repeating: "- ", count: n) + "x", 5 + 256 * 2),
+            ("+ +", String(repeating: "+ ", count: n) + "x", 5 + 256 * 2),
+            ("--", String(repeating: "-", count: n) + "x", 5 + 256),
+            ("-x ** -x", String(repeating: "-x ** ", count: n) + "x", 5 + 128 * 6),
+            ("x ** -x", "x" + String(repeating: " ** -x", count: n), 5 + 128 * 6 + 2),
+            ("a[a[", String(repeating: "a[", count: n) + "0" + String(repeating: "]", count: n), 5 + 256 * 2 + 1),
+            ("a[1:a[", String(repeating: "a[1:", count: n) + "0" + String(repeating: "]", count: n), 5 + 256 * 4 + 1),
+            ("f(f(", String(repeating: "f(", count: n) + "x" + String(repeating: ")", count: n), 5 + 256 * 2 + 1),
+            ("f(k: f(", String(repeating: "f(k: ", count: n) + "x" + String(repeating: ")", count: n), 5 + 256 * 5 + 1),
+            ("[[[", String(repeating: "[", count: n) + "1" + String(repeating: "]", count: n), 5 + 256),
+            ("(((", String(repeating: "(", count: n) + "x" + String(repeating: ")", count: n), 5 + 256),
+            ("x ** (", String(repeating: "x ** (", count: n) + "x" + String(repeating: ")", count: n), 5 + 128 * 6 + 2),
+            // Seven levels a round: - f( [ a[ ( + **; level 257 is the 5th of round 37, its '('.
+            ("mixed", String(repeating: "-f([a[(+x ** ", count: n / 4) + "x" + String(repeating: ")]])", count: n / 4), 5 + 36 * 13 + 6),
+            // Field access loops; the tree's depth is bounded at the field past it.
+            ("x.a.a", "x" + String(repeating: ".a", count: n), 5 + 1 + 255 * 2 + 1),
+        ]
+        for (name, text, column) in chains {
+            XCTAssertEqual(canonical(text), "error 1:\(column): expression nests more than 256 levels deep; split it into graph nodes", name)
+        }
+        // Just within the limit (255 levels and the leaf), each parses.
+        for text in ["x" + String(repeating: " ** 1", count: 255), String(repeating: "- ", count: 255) + "x",
+                     String(repeating: "f(", count: 255) + "x" + String(repeating: ")", count: 255),
+                     String(repeating: "[", count: 255) + "1" + String(repeating: "]", count: 255)] {
+            XCTAssertFalse(canonical(text).hasPrefix("error"), String(text.prefix(12)))
+        }
     }
 
     func testHugeInputsAreRefusedNotCrashed() {

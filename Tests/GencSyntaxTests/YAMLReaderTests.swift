@@ -45,6 +45,25 @@ final class YAMLReaderTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     }
 
+    /// The nesting limit holds for the tree aliases build: anchors chained
+    /// through deep collections cannot build a tree deeper than the limit.
+    func testAliasesCannotNestPastTheLimit() throws {
+        var text = "a:\n"
+        for i in 0..<60 {
+            text += "  - &a\(i) " + String(repeating: "[", count: 40) + (i == 0 ? "1" : "*a\(i - 1)") + String(repeating: "]", count: 40) + "\n"
+        }
+        let (root, ds) = read(text)
+        XCTAssertNil(root)
+        let d = try XCTUnwrap(ds.last)
+        XCTAssertEqual(d.id, "too-deep")
+        XCTAssertTrue(d.message.contains("alias '*a0'"), d.message)
+        XCTAssertEqual(d.range?.start, SourceLocation(line: 3, column: 49))
+        // Within the limit, aliases of nested nodes are fine.
+        let ok = read("a: &a [[[1]]]\nb: [[[*a]]]\n")
+        XCTAssertTrue(ok.1.isEmpty, "\(ok.1)")
+        XCTAssertEqual(ok.0?["b"]?.nodeCount, 7)
+    }
+
     func testUndefinedAliasTagsDocumentsAndEmptyFiles() {
         XCTAssertEqual(read("a: *nope\n").1.last?.id, "undefined-alias")
         XCTAssertEqual(read("a: !!str 5\n").1.first?.id, "yaml-tag")
@@ -64,14 +83,49 @@ final class YAMLReaderTests: XCTestCase {
         XCTAssertEqual(d.notes.first?.range?.start, SourceLocation(line: 1, column: 4))
     }
 
-    /// The two commonest mistakes get a note saying what usually causes them.
+    /// The two commonest mistakes get a note saying what usually causes
+    /// them, placed where the fix goes.
     func testCommonSyntaxErrorsSayWhatUsuallyCausesThem() throws {
-        let colon = read("objectives:\n  o:\n    minimize: mean(x): y\n").1
-        XCTAssertTrue(colon.first?.notes.contains { $0.message.contains("quote it") } == true, "\(colon)")
-        let flow = read("o: {minimize: mean(x): y, update: n}\n").1
-        XCTAssertTrue(flow.first?.notes.contains { $0.message.contains("quote an expression") } == true, "\(flow)")
-        let indent = read("layers:\n  - dense: 3\n   - relu\n").1
-        XCTAssertTrue(indent.first?.notes.contains { $0.message.contains("check the indentation") } == true, "\(indent)")
+        func hint(_ text: String) -> (String, SourceLocation?) {
+            let d = read(text).1.last
+            let n = d?.notes.last
+            return (n?.message ?? "no note: \(d?.message ?? "no error")", n?.range?.start)
+        }
+        // An unquoted ': ' in an expression: quote the value, shown rewritten.
+        var (m, at) = hint("objectives:\n  o:\n    minimize: mean(x): y  # loss\n")
+        XCTAssertTrue(m.contains("quote it: minimize: \"mean(x): y\""), m)
+        XCTAssertEqual(at, SourceLocation(line: 3, column: 15))
+        (m, at) = hint("objectives:\n  - minimize: mean(x): \"y\"\n")
+        XCTAssertTrue(m.contains("quote the whole value"), m)
+        XCTAssertEqual(at, SourceLocation(line: 2, column: 15))
+        // ... and inside { }.
+        (m, at) = hint("o: {minimize: mean(x): y, update: n}\n")
+        XCTAssertTrue(m.contains("quote the value if it is an expression"), m)
+        XCTAssertEqual(at, SourceLocation(line: 1, column: 15))
+        // A '{' never closed is said to be, at the '{'.
+        (m, at) = hint("a: {b: 1\n# end\n")
+        XCTAssertTrue(m.contains("this '{' is never closed"), m)
+        XCTAssertEqual(at, SourceLocation(line: 1, column: 4))
+        // A mis-indented list item, deeper or shallower than the one above.
+        for text in ["layers:\n  - dense: 3\n   - relu\n", "n:\n  layers:\n    - dense: 3\n\n  - relu\n", "n:\n  layers:\n    - dense: 3\n     - relu\n"] {
+            (m, at) = hint(text)
+            XCTAssertTrue(m.contains("check the indentation of this item: list items of one list start at the same column"), m)
+            XCTAssertTrue(m.contains("(the item on the line above is at column \(text.hasPrefix("layers") ? 3 : 5))"), m)
+            XCTAssertEqual(at?.column, text.split(separator: "\n").last.map { $0.prefix { $0 == " " }.count + 1 })
+        }
+        // A mis-indented key.
+        (m, at) = hint("n:\n  layers:\n  - dense: 3\n    units: 4\n   bias: true\n")
+        XCTAssertTrue(m.contains("check the indentation of this key") && m.contains("the key on the line above is at column 5"), m)
+        XCTAssertEqual(at, SourceLocation(line: 5, column: 4))
+        // A line that continues the value above (a key without ':' above it).
+        (m, at) = hint("inputs\n  x: [4]\n")
+        XCTAssertTrue(m.contains("continues the plain value of the line above"), m)
+        XCTAssertEqual(at, SourceLocation(line: 2, column: 3))
+        // Text after a closing quote, and a list item after a key.
+        XCTAssertTrue(hint("x: \"a\" b\n").0.contains("a quoted value ends at its closing quote"))
+        XCTAssertTrue(hint("a: - 1\n").0.contains("cannot follow a key on the same line"))
+        // Errors with no usual cause get no guess.
+        XCTAssertEqual(read("a: [1, 2,, 3]\n").1.last?.notes.count, 1, "only libyaml's own context")
     }
 
     /// A control character is reported where it is, not at 1:1.
