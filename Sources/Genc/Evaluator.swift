@@ -15,13 +15,18 @@ public struct Evaluator {
     /// When set, a model whose programs need more memory is refused (a
     /// `Diagnostic` is thrown) before anything is allocated.
     public var memoryLimit: MemoryEstimate.Limit?
+    /// Plans already made, by program name (`FrontEnd.Result.plans`);
+    /// programs not in it are planned here.
+    public var plans: [String: Plan]
 
-    public init(spec: ModelSpec, model: LoweredModel, threads: Int = 1, seed: UInt64 = 0, memoryLimit: MemoryEstimate.Limit? = nil) {
+    public init(spec: ModelSpec, model: LoweredModel, threads: Int = 1, seed: UInt64 = 0, memoryLimit: MemoryEstimate.Limit? = nil,
+                plans: [String: Plan] = [:]) {
         self.spec = spec
         self.model = model
         self.threads = threads
         self.seed = seed
         self.memoryLimit = memoryLimit
+        self.plans = plans
     }
 
     /// Loads weights into the store (all parameters and state must be
@@ -83,20 +88,23 @@ public struct Evaluator {
     public func evaluate(objectives requested: [String], weights: SafeTensors?, inputs: SafeTensors?) throws -> [(name: String, value: Double)] {
         let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
         var programs: [(String, Program)] = []
+        var planned = plans
         for name in names {
             guard let program = model.program(Lowering.programName(.eval, name)) else {
                 throw RuntimeError("the model has no objective '\(name)'")
             }
             programs.append((name, program))
+            if planned[program.name] == nil { planned[program.name] = Compiler.plan(program, model: model) }
         }
         if let memoryLimit {
-            let estimate = try MemoryEstimate(programs: programs.map(\.1), model: model)
+            let estimate = try MemoryEstimate(programs: programs.map(\.1), model: model, plans: planned)
             if let d = estimate.check(memoryLimit, doing: "evaluating \(names.map { "'\($0)'" }.joined(separator: ", "))", file: spec.file) { throw d }
         }
         let store = ParameterStore()
         var executables: [(String, Executable)] = []
         for (name, program) in programs {
-            executables.append((name, try Executable(plan: Compiler.plan(program, model: model), store: store, threads: threads)))
+            guard let plan = planned[program.name] else { continue }
+            executables.append((name, try Executable(plan: plan, store: store, threads: threads)))
         }
         try prepare(store, weights: weights)
         if let inputs { try check(inputs, against: executables.map(\.1)) }

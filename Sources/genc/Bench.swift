@@ -98,13 +98,16 @@ struct Bench: ParsableCommand {
             for name in schedule where !chosen.contains(where: { $0.0 == name }) {
                 if let p = lowered.program("eval.\(name)") { chosen.append((name, p)) }
             }
-            // Refused before anything is allocated when it cannot fit.
-            let estimate = try MemoryEstimate(programs: chosen.map(\.1), model: lowered)
+            // Planned once, by the front end; refused before anything is allocated when it cannot fit.
+            var plans = result.plans
+            for (_, p) in chosen where plans[p.name] == nil { plans[p.name] = Compiler.plan(p, model: lowered) }
+            let estimate = try MemoryEstimate(programs: chosen.map(\.1), model: lowered, plans: plans)
             if let d = estimate.check(memory.limit, doing: "benchmarking '\(spec.name.value)'", file: spec.file) { throw d }
             let store = ParameterStore()
             var programs: [(String, Executable)] = []
             for (name, p) in chosen {
-                programs.append((name, try Executable(plan: Compiler.plan(p, model: lowered), store: store, threads: threads)))
+                guard let plan = plans[p.name] else { continue }
+                programs.append((name, try Executable(plan: plan, store: store, threads: threads)))
             }
             store.initialize(seed: 0, threads: threads)
             for (_, exe) in programs {

@@ -46,7 +46,7 @@ struct Eval: ParsableCommand {
             Threads.configure(threads)
             let w = try weights.map { try SafeTensors.read(path: $0) }
             let i = try inputs.map { try SafeTensors.read(path: $0) }
-            let evaluator = Evaluator(spec: spec, model: lowered, threads: threads, seed: seed, memoryLimit: memory.limit)
+            let evaluator = Evaluator(spec: spec, model: lowered, threads: threads, seed: seed, memoryLimit: memory.limit, plans: result.plans)
             let values = try evaluator.evaluate(objectives: objective, weights: w, inputs: i)
             if json {
                 Output.stdout(JSONValue.object([("objectives", .object(values.map { ($0.name, .double($0.value)) }))]).serialized() + "\n")
