@@ -26,6 +26,8 @@ let package = Package(
         // MARK: - Middle: graph IR and lowering
         .target(name: "GencIR", dependencies: ["GencSupport"]),
         .target(name: "GencLower", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR"]),
+        // Reverse-mode autodiff and the optimizers: forward programs → training steps.
+        .target(name: "GencAutodiff", dependencies: ["GencSupport", "GencSpec", "GencIR", "GencLower"]),
 
         // MARK: - Back end: plans, kernels, runtime
         .target(name: "GencPlan", dependencies: ["GencIR"]),
@@ -34,20 +36,21 @@ let package = Package(
         .target(name: "GencRuntime", dependencies: ["GencIR", "GencPlan", "GencKernels"]),
 
         // MARK: - Library front door and CLI
-        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencPlan", "GencRuntime"]),
+        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime"]),
         .executableTarget(name: "genc", dependencies: [
-            "Genc", "GencIR", "GencLower", "GencPlan", "GencRuntime", "GencKernels",
+            "Genc", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime", "GencKernels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Tests
-        .target(name: "GencTestSupport", dependencies: ["GencSupport"], path: "Tests/GencTestSupport"),
+        .target(name: "GencTestSupport", dependencies: ["GencSupport", "GencIR"], path: "Tests/GencTestSupport"),
         .testTarget(name: "GencSupportTests", dependencies: ["GencSupport", "GencTestSupport"]),
         .testTarget(name: "GencSyntaxTests", dependencies: ["GencSyntax", "GencTestSupport"]),
         .testTarget(name: "GencSpecTests", dependencies: ["GencSpec", "GencSyntax", "Genc", "GencTestSupport"]),
         .testTarget(name: "GencIRTests", dependencies: ["GencIR", "GencTestSupport"]),
         // Golden and fixture files are read from the repository by path, not bundled.
         .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "GencAutodiffTests", dependencies: ["GencAutodiff", "GencLower", "GencIR", "GencPlan", "GencRuntime", "Genc", "GencSpec", "GencTestSupport"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencIR"]),
         .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),

@@ -16,6 +16,7 @@ public enum Compiler {
         case .scale: return .constant(1)
         case .runningMean: return .constant(0)
         case .runningVariance: return .constant(1)
+        case .optimizerSlot, .stepCount: return .constant(0)
         case .embedding: return .normal(std: 1)
         case .bias where info.layerKind == "batchnorm" || info.layerKind == "layernorm": return .constant(0)
         case .weight, .bias, .recurrentWeight:
@@ -24,8 +25,8 @@ public enum Compiler {
     }
 
     /// The plan of one program.
-    public static func plan(_ program: Program, model: LoweredModel) -> Plan {
+    public static func plan(_ program: Program, model: LoweredModel) throws -> Plan {
         let infos = Dictionary(model.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return Planner.plan(program.graph) { name, _, _ in initializer(infos[name]) }
+        return try Planner.plan(program.graph) { name, _, _ in initializer(infos[name]) }
     }
 }

@@ -1,3 +1,4 @@
+import GencAutodiff
 import GencIR
 import GencLower
 import GencPlan
@@ -86,15 +87,35 @@ public struct Evaluator {
 
     /// Evaluates `objectives` (all, in file order, when empty).
     public func evaluate(objectives requested: [String], weights: SafeTensors?, inputs: SafeTensors?) throws -> [(name: String, value: Double)] {
+        try run(.eval, objectives: requested, weights: weights, inputs: inputs).map { ($0.name, $0.loss) }
+    }
+
+    /// The loss of one objective and the gradient of each of its `update:`
+    /// parameters (the `grad.` program: the same forward pass as `eval`,
+    /// then the backward pass), keyed by parameter name.
+    public func gradients(objective: String, weights: SafeTensors?, inputs: SafeTensors?) throws -> (loss: Double, gradients: [(name: String, type: TensorType, floats: [Float])]) {
+        guard let (_, exe, loss) = try run(.grad, objectives: [objective], weights: weights, inputs: inputs).first else {
+            throw RuntimeError("the model has no objective '\(objective)'")
+        }
+        var out: [(String, TensorType, [Float])] = []
+        for o in exe.plan.outputs {
+            guard let name = TrainingSteps.parameter(ofGradientOutput: o.name), let (t, floats) = exe.output(o.name) else { continue }
+            out.append((name, t, floats))
+        }
+        return (loss, out)
+    }
+
+    /// Runs the `mode` program of each objective once and returns each with its loss.
+    func run(_ mode: ProgramMode, objectives requested: [String], weights: SafeTensors?, inputs: SafeTensors?) throws -> [(name: String, executable: Executable, loss: Double)] {
         let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
         var programs: [(String, Program)] = []
         var planned = plans
         for name in names {
-            guard let program = model.program(Lowering.programName(.eval, name)) else {
+            guard let program = model.program(Lowering.programName(mode, name)) else {
                 throw RuntimeError("the model has no objective '\(name)'")
             }
             programs.append((name, program))
-            if planned[program.name] == nil { planned[program.name] = Compiler.plan(program, model: model) }
+            if planned[program.name] == nil { planned[program.name] = try Compiler.plan(program, model: model) }
         }
         if let memoryLimit {
             let estimate = try MemoryEstimate(programs: programs.map(\.1), model: model, plans: planned)
@@ -108,7 +129,7 @@ public struct Evaluator {
         }
         try prepare(store, weights: weights)
         if let inputs { try check(inputs, against: executables.map(\.1)) }
-        var results: [(String, Double)] = []
+        var results: [(String, Executable, Double)] = []
         for (name, exe) in executables {
             for i in exe.plan.inputs {
                 if let t = inputs?[i.name] {
@@ -129,7 +150,7 @@ public struct Evaluator {
             }
             try exe.run(seed: Seeds.derive(seed, "eval.\(name)"))
             guard let (_, v) = exe.output("loss"), let x = v.first else { throw RuntimeError("objective '\(name)' produced no loss") }
-            results.append((name, Double(x)))
+            results.append((name, exe, Double(x)))
         }
         return results
     }

@@ -1,3 +1,4 @@
+import GencAutodiff
 import GencIR
 import GencLower
 import GencPlan
@@ -16,8 +17,15 @@ public enum FrontEnd {
         public var file: SourceFile?
         public var spec: ModelSpec?
         /// The graph IR (networks' summaries and programs), when the spec is
-        /// valid and every shape checks.
+        /// valid and every shape checks: `train.*` programs are whole
+        /// training steps (forward, backward, optimizer update), `grad.*`
+        /// their forward and backward passes (autodiff).
         public var lowered: LoweredModel?
+        /// The programs as lowering made them, before autodiff: `train.*` is
+        /// the forward pass of a training step (`genc dump --stage ir`).
+        public var forward: LoweredModel?
+        /// Node counts of autodiff, per objective.
+        public var autodiffCounts: [TrainingSteps.Counts] = []
         public var diagnostics: [Diagnostic]
         /// Each program's plan, by program name (made to check that the
         /// runtime can run it; reused for the memory summary).
@@ -49,15 +57,37 @@ public enum FrontEnd {
             return Result(file: file, spec: nil, lowered: nil, diagnostics: all)
         }
         // Shapes: lower every network and program; shape errors are diagnostics too.
-        let (lowered, shapeProblems) = Lowering.lower(spec)
+        let (forward, shapeProblems) = Lowering.lower(spec)
+        var lowered: LoweredModel?
+        var autodiffProblems: [Diagnostic] = []
+        var counts: [TrainingSteps.Counts] = []
+        if let forward {
+            do {
+                let steps = try TrainingSteps.build(forward, spec: spec)
+                lowered = steps.model
+                counts = steps.counts
+            } catch let e as AutodiffError {
+                autodiffProblems.append(Diagnostic(id: "autodiff", message: e.message, at: e.location?.range(in: file), path: file.path))
+            } catch {
+                autodiffProblems.append(Diagnostic(id: "autodiff", message: "\(error)", at: nil, path: file.path))
+            }
+        }
         let verified = lowered.map(verify) ?? []
         var plans: [String: Plan] = [:]
         var runnable: [Diagnostic] = []
         if verified.isEmpty, let lowered {
-            for p in lowered.programs { plans[p.name] = Compiler.plan(p, model: lowered) }
-            runnable = supported(plans, file: file)
+            for p in lowered.programs {
+                do {
+                    plans[p.name] = try Compiler.plan(p, model: lowered)
+                } catch {
+                    runnable.append(Diagnostic(id: "internal-planner", message: "internal error: program '\(p.name)' cannot be planned: \(error)", at: nil, path: file.path))
+                }
+            }
+            runnable += supported(plans, file: file)
         }
-        var result = Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + verified + runnable)
+        var result = Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + autodiffProblems + verified + runnable)
+        result.forward = forward
+        result.autodiffCounts = counts
         result.plans = plans
         return result
     }

@@ -51,7 +51,7 @@ public struct MemoryEstimate: Sendable {
         var persistent: [String: (PersistentBuffer.Kind, Int)] = [:]
         var candidates: [Tensor] = []
         for program in programs {
-            let plan = plans[program.name] ?? Compiler.plan(program, model: model)
+            let plan = try plans[program.name] ?? Compiler.plan(program, model: model)
             let load = try Executable.loadBytes(plan)
             self.programs.append(ProgramBytes(name: program.name, arenaBytes: load.arena, workspaceBytes: load.workspace, constantBytes: load.constants))
             for p in plan.persistent where p.kind != .constant { persistent[p.name] = (p.kind, p.type.byteCount) }
@@ -84,7 +84,7 @@ public struct MemoryEstimate: Sendable {
         case let .state(name): return "state '\(name)' \(n.type)"
         case let .input(name): return "input '\(name)' \(n.type) of \(program)"
         case .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
-             .softmax, .logSoftmax, .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+             .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
             return "\(n.op.name) result \(n.type) in \(program)"
         }
     }

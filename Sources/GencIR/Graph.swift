@@ -33,8 +33,12 @@ public struct Graph: Hashable, Sendable {
     public private(set) var nodes: [Node] = []
     /// Results: losses, samples.
     public var outputs: [NamedValue] = []
-    /// New values for `state` leaves (batchnorm running statistics).
-    public var stateUpdates: [NamedValue] = []
+    /// New values for persistent leaves, by the leaf's name: `state`
+    /// (batchnorm running statistics, optimizer slots, step counts) and
+    /// `parameter` (an optimizer step). The leaf must be in the graph; each
+    /// is written once, after every read of its old value (`Verifier`,
+    /// `PlanVerifier`).
+    public var updates: [NamedValue] = []
     /// Leaves already added, so a parameter or input used twice is one node
     /// (constants are keyed with their type too).
     private var leaves: [LeafKey: Value] = [:]
@@ -52,7 +56,7 @@ public struct Graph: Hashable, Sendable {
     public init(name: String) { self.name = name }
 
     public static func == (a: Graph, b: Graph) -> Bool {
-        a.name == b.name && a.nodes == b.nodes && a.outputs == b.outputs && a.stateUpdates == b.stateUpdates
+        a.name == b.name && a.nodes == b.nodes && a.outputs == b.outputs && a.updates == b.updates
     }
     public func hash(into h: inout Hasher) {
         h.combine(name)

@@ -225,7 +225,7 @@ public enum IRDot {
         for (k, o) in g.outputs.enumerated() {
             out += "  out\(k) [label=\(dotQuote("output " + o.name)), shape=oval, fillcolor=\"#d0e8d0\"];\n  \(source(o.value)) -> out\(k);\n"
         }
-        for (k, u) in g.stateUpdates.enumerated() {
+        for (k, u) in g.updates.enumerated() {
             out += "  upd\(k) [label=\(dotQuote("update " + u.name)), shape=oval, fillcolor=\"#f0e0c0\"];\n  \(source(u.value)) -> upd\(k);\n"
         }
         return out

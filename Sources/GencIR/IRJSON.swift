@@ -20,7 +20,7 @@ public enum IRJSON {
                 return .object(o)
             })),
             ("outputs", .object(g.outputs.map { ($0.name, .int($0.value.id)) })),
-            ("updates", .object(g.stateUpdates.map { ($0.name, .int($0.value.id)) })),
+            ("updates", .object(g.updates.map { ($0.name, .int($0.value.id)) })),
         ])
     }
 

@@ -135,7 +135,7 @@ public struct IRParser {
                 try expect("update")
                 let n = try string()
                 try expect("=")
-                g.stateUpdates.append(NamedValue(n, try value()))
+                g.updates.append(NamedValue(n, try value()))
                 continue
             }
             let v = try value()

@@ -16,7 +16,7 @@ public enum IRText {
             out += "  \(line(Value(i), n))\n"
         }
         for o in g.outputs { out += "  output \(quote(o.name)) = \(o.value)\n" }
-        for u in g.stateUpdates { out += "  update \(quote(u.name)) = \(u.value)\n" }
+        for u in g.updates { out += "  update \(quote(u.name)) = \(u.value)\n" }
         return out + "}\n"
     }
 

@@ -23,7 +23,7 @@ extension Op {
         case .input, .parameter, .state, .constant, .random: return .leaf
         case .unary: return .elementwise
         case .binary, .broadcast: return .broadcast
-        case .reshape, .transpose, .slice, .concat, .oneHot: return .injective
+        case .reshape, .transpose, .slice, .unslice, .concat, .oneHot: return .injective
         case .reduce, .softmax, .logSoftmax: return .reduction
         case .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .gather, .scatterAdd: return .opaque
         }

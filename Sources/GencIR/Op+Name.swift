@@ -36,6 +36,7 @@ extension Op {
         case .reshape: return "reshape"
         case .transpose: return "transpose"
         case .slice: return "slice"
+        case .unslice: return "unslice"
         case .concat: return "concat"
         case .broadcast: return "broadcast"
         case .gather: return "gather"
@@ -68,6 +69,7 @@ extension Op {
         case let .reshape(s), let .broadcast(s): return [("shape", .ints(s))]
         case let .transpose(p): return [("perm", .ints(p))]
         case let .slice(s): return [("start", .ints(s.start)), ("end", .ints(s.end)), ("step", .ints(s.step))]
+        case let .unslice(s, shape): return [("start", .ints(s.start)), ("end", .ints(s.end)), ("step", .ints(s.step)), ("shape", .ints(shape))]
         case let .scatterAdd(rows): return [("rows", .int(rows))]
         case let .oneHot(depth): return [("depth", .int(depth))]
         }
@@ -121,6 +123,7 @@ extension Op {
         case "reshape": self = .reshape(try ints("shape"))
         case "transpose": self = .transpose(try ints("perm"))
         case "slice": self = .slice(SliceAttributes(start: try ints("start"), end: try ints("end"), step: try ints("step")))
+        case "unslice": self = .unslice(SliceAttributes(start: try ints("start"), end: try ints("end"), step: try ints("step")), shape: try ints("shape"))
         case "concat": self = .concat(axis: try int("axis"))
         case "broadcast": self = .broadcast(try ints("shape"))
         case "gather": self = .gather
@@ -133,7 +136,7 @@ extension Op {
 }
 
 extension UnaryFunction {
-    public static let all: [UnaryFunction] = [.negate, .exp, .log, .sqrt, .rsqrt, .abs, .tanh, .sigmoid, .relu, .softplus, .square, .reciprocal, .gelu, .leakyRelu(slope: 0.01)]
+    public static let all: [UnaryFunction] = [.negate, .exp, .log, .sqrt, .rsqrt, .abs, .tanh, .sigmoid, .relu, .softplus, .square, .reciprocal, .gelu, .geluDerivative, .leakyRelu(slope: 0.01)]
 
     public var name: String {
         switch self {
@@ -150,6 +153,7 @@ extension UnaryFunction {
         case .square: return "square"
         case .reciprocal: return "reciprocal"
         case .gelu: return "gelu"
+        case .geluDerivative: return "gelu_derivative"
         case .leakyRelu: return "leaky_relu"
         }
     }

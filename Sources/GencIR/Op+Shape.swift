@@ -13,7 +13,7 @@ extension Op {
     public var arity: Int {
         switch self {
         case .input, .parameter, .state, .constant, .random: return 0
-        case .unary, .reduce, .softmax, .logSoftmax, .reshape, .transpose, .slice, .broadcast, .pool, .oneHot: return 1
+        case .unary, .reduce, .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .broadcast, .pool, .oneHot: return 1
         case .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .poolGrad, .gather, .scatterAdd: return 2
         case .concat: return -1  // two or more
         }
@@ -133,6 +133,16 @@ extension Op {
                 // ceil((end - start) / step), without overflowing on a huge step
                 let span = s.end[i] - s.start[i]
                 shape.append(span / s.step[i] + (span % s.step[i] == 0 ? 0 : 1))
+            }
+            return TensorType(t[0].dtype, shape)
+        case let .unslice(s, shape):
+            guard shape.count == t[0].rank, shape.allSatisfy({ $0 >= 1 }) else {
+                throw ShapeError("unslice into [\(shape.map(String.init).joined(separator: ", "))] needs a positive shape of rank \(t[0].rank)", operand: 0)
+            }
+            _ = try Size.elements(shape)
+            let sliced = try Op.slice(s).resultType([TensorType(t[0].dtype, shape)])
+            guard sliced == t[0] else {
+                throw ShapeError("unslice of \(t[0].shapeDescription) into [\(shape.map(String.init).joined(separator: ", "))] needs the slice's shape \(sliced.shapeDescription)", operand: 0)
             }
             return TensorType(t[0].dtype, shape)
         case let .concat(axis):

@@ -46,6 +46,9 @@ public enum Op: Hashable, Sendable {
     case reshape([Int])
     case transpose([Int])
     case slice(SliceAttributes)
+    /// The adjoint of `slice`: a zero tensor of `shape` with the operand
+    /// written at the positions `slice` would read.
+    case unslice(SliceAttributes, shape: [Int])
     case concat(axis: Int)
     /// NumPy broadcast to a shape.
     case broadcast([Int])
@@ -66,6 +69,9 @@ public enum RandomDistribution: Hashable, Sendable {
 
 public enum UnaryFunction: Hashable, Sendable {
     case negate, exp, log, sqrt, rsqrt, abs, tanh, sigmoid, relu, softplus, square, reciprocal, gelu
+    /// GELU's derivative Φ(x) + x·φ(x): the backward pass of `gelu`, an op
+    /// of its own so that it has a derivative too.
+    case geluDerivative
     case leakyRelu(slope: Double)
 }
 

@@ -1,6 +1,6 @@
 /// Checks the invariants every graph must hold, whoever built it:
 /// operands defined before use, types equal to what each op's shape rule
-/// gives, leaves unique, outputs and state updates well-formed.
+/// gives, leaves unique, outputs and updates of persistent leaves well-formed.
 public enum Verifier {
     /// Every violation found (empty when the graph is valid).
     public static func verify(_ g: Graph) -> [String] {
@@ -46,17 +46,18 @@ public enum Verifier {
             if !names.insert(o.name).inserted { problems.append("output '\(o.name)' is defined twice") }
         }
         var updated = Set<String>()
-        for u in g.stateUpdates {
+        for u in g.updates {
             guard u.value.id >= 0, u.value.id < g.nodes.count else {
                 problems.append("update of '\(u.name)' refers to undefined \(u.value)")
                 continue
             }
-            guard let (_, t) = leafTypes["state \(u.name)"] else {
-                problems.append("update of '\(u.name)': no such state")
+            // A persistent leaf: state (running statistics, optimizer slots) or a parameter (an optimizer step).
+            guard let (_, t) = leafTypes["state \(u.name)"] ?? leafTypes["parameter \(u.name)"] else {
+                problems.append("update of '\(u.name)': no state or parameter of that name is read by the graph")
                 continue
             }
-            if t != g.nodes[u.value.id].type { problems.append("update of '\(u.name)' has type \(g.nodes[u.value.id].type), the state is \(t)") }
-            if !updated.insert(u.name).inserted { problems.append("state '\(u.name)' is updated twice") }
+            if t != g.nodes[u.value.id].type { problems.append("update of '\(u.name)' has type \(g.nodes[u.value.id].type), the leaf is \(t)") }
+            if !updated.insert(u.name).inserted { problems.append("'\(u.name)' is updated twice") }
         }
         return problems
     }

@@ -31,6 +31,9 @@ public enum UnaryOp: Hashable, Sendable {
     case gelu
     /// The tanh approximation 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (JAX's default).
     case geluTanh
+    /// GELU's derivative Φ(x) + x·φ(x) (the backward pass of exact GELU as a
+    /// function of its own, so that it can be differentiated again).
+    case geluDerivative
     case square, reciprocal
     /// 1 / √x (batchnorm's inverse standard deviation).
     case rsqrt
@@ -75,6 +78,11 @@ private func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMut
         for i in 0..<n { y[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.707_106_78)) }
     case .geluTanh:
         map8(x, y, n) { v in 0.5 * v * (1 + vtanh(geluTanhInner(v))) }
+    case .geluDerivative:
+        for i in 0..<n {
+            let v = x[i]
+            y[i] = 0.5 * (1 + erff(v * 0.707_106_78)) + v * expf(-0.5 * v * v) * 0.398_942_28
+        }
     case .square: for i in 0..<n { y[i] = x[i] * x[i] }
     case .reciprocal: for i in 0..<n { y[i] = 1 / x[i] }
     case .rsqrt: map8(x, y, n) { v in 1 / vsqrt(v) }
@@ -116,6 +124,12 @@ private func unaryBackwardBlock(
     case .leakyRelu(let slope):
         map8x2(x, dy, dx, n) { v, g in var g = g; g.replace(with: g * slope, where: v .< 0); return g }
     case .softplus: map8x2(x, dy, dx, n) { v, g in g * vsigmoid(v) }
+    case .geluDerivative:
+        // d/dx (Φ + xφ) = φ·(2 − x²)
+        for i in 0..<n {
+            let v = x[i]
+            dx[i] = dy[i] * expf(-0.5 * v * v) * 0.398_942_28 * (2 - v * v)
+        }
     case .gelu:
         for i in 0..<n {
             let v = x[i]

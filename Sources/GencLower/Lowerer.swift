@@ -144,7 +144,7 @@ struct Lowerer {
     mutating func finishStateUpdates() {
         for name in stateOrder {
             if let v = currentState[name], case .state = graph.node(v).op {} else if let v = currentState[name] {
-                graph.stateUpdates.append(NamedValue(name, v))
+                graph.updates.append(NamedValue(name, v))
             }
         }
     }

@@ -12,6 +12,10 @@ public enum ProgramMode: String, Sendable, CaseIterable {
     case eval
     /// Sampling: running statistics, dropout off.
     case sample
+    /// A training step's forward and backward passes with nothing updated:
+    /// the loss and the gradients of the `update:` parameters (made by
+    /// autodiff from the train program, `genc eval --grads`).
+    case grad
 }
 
 /// One row of a network's summary table (`genc check`).
@@ -44,6 +48,17 @@ public struct ParameterInfo: Sendable, Equatable {
     public enum Role: String, Sendable {
         case weight, bias, scale, embedding, recurrentWeight = "recurrent_weight"
         case runningMean = "running_mean", runningVariance = "running_var"
+        /// An optimizer's per-parameter slot (Adam's moments, SGD's momentum buffer).
+        case optimizerSlot = "optimizer_slot"
+        /// An optimizer's step count (a scalar).
+        case stepCount = "step_count"
+    }
+    /// Whether an optimizer trains it.
+    public var isTrainable: Bool {
+        switch role {
+        case .weight, .bias, .scale, .embedding, .recurrentWeight: return true
+        case .runningMean, .runningVariance, .optimizerSlot, .stepCount: return false
+        }
     }
     public var name: String
     public var type: TensorType
@@ -53,6 +68,15 @@ public struct ParameterInfo: Sendable, Equatable {
     public var fanIn: Int
     public var fanOut: Int
     public var network: String
+    public init(name: String, type: TensorType, role: Role, layerKind: String, fanIn: Int, fanOut: Int, network: String) {
+        self.name = name
+        self.type = type
+        self.role = role
+        self.layerKind = layerKind
+        self.fanIn = fanIn
+        self.fanOut = fanOut
+        self.network = network
+    }
 }
 
 /// A compiled program: its graph and what it is for.
@@ -62,6 +86,12 @@ public struct Program: Sendable {
     /// The objective it evaluates, if any.
     public var objective: String?
     public var graph: Graph
+    public init(name: String, mode: ProgramMode, objective: String?, graph: Graph) {
+        self.name = name
+        self.mode = mode
+        self.objective = objective
+        self.graph = graph
+    }
 }
 
 /// The model lowered to graph IR: per-network summaries, every parameter, and
@@ -92,6 +122,6 @@ public enum Lowering {
         return (bag.hasErrors ? nil : model, bag.sorted)
     }
 
-    /// Program names: `train.OBJECTIVE`, `eval.OBJECTIVE`, `sample.images`, `sample.text`.
+    /// Program names: `train.OBJECTIVE`, `grad.OBJECTIVE`, `eval.OBJECTIVE`, `sample.images`, `sample.text`.
     public static func programName(_ mode: ProgramMode, _ what: String) -> String { "\(mode.rawValue).\(what)" }
 }

@@ -76,18 +76,41 @@ public struct Plan: Hashable, Sendable {
     public var inputs: [NamedSlot]
     /// Results, by name.
     public var outputs: [NamedSlot]
-    /// At the end of a run, `slot` is copied into persistent buffer `buffer`.
-    public var stateUpdates: [StateUpdate]
+    /// New values of persistent buffers (optimizer steps, running statistics).
+    public var updates: [PersistentUpdate]
     public var report: PlanReport
 
     public struct NamedSlot: Hashable, Sendable {
         public var name: String
         public var slot: Int
     }
-    public struct StateUpdate: Hashable, Sendable {
+    /// Persistent buffer `buffer` takes the value of `slot`.
+    ///
+    /// In place: `slot` *is* the buffer (its storage is `.persistent(buffer)`),
+    /// written by the one step that computes it, and no later step reads
+    /// the old value (`PlanVerifier` proves it). Otherwise `slot` is copied
+    /// into the buffer at the end of the run, after every read.
+    public struct PersistentUpdate: Hashable, Sendable {
         public var buffer: Int
         public var slot: Int
+        public var inPlace: Bool
+        public init(buffer: Int, slot: Int, inPlace: Bool) {
+            self.buffer = buffer
+            self.slot = slot
+            self.inPlace = inPlace
+        }
     }
+
+    /// The updates copied at the end of a run.
+    public var copiedUpdates: [PersistentUpdate] { updates.filter { !$0.inPlace } }
+}
+
+/// A graph the planner cannot turn into a valid plan (a compiler bug, or a
+/// hand-written graph): reported, never silently dropped.
+public struct PlanError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// Memory facts about a plan (planning is an analysis that reports).

@@ -5,7 +5,10 @@ import GencIR
 ///
 /// This first planner gives every arena value its own slot (arena bytes =
 /// naive bytes); it guarantees the Plan is valid for `PlanVerifier`. Reshape
-/// is a copy here; a later planner may alias it.
+/// is a copy here; a later planner may alias it. An update of a persistent
+/// leaf is written in place by the step that computes the new value when
+/// every read of the old value comes before that step (or is that step,
+/// reading element for element); otherwise it is copied at the end.
 public enum Planner {
     public static let alignment = 64
 
@@ -48,7 +51,8 @@ public enum Planner {
     }
 
     /// `initializer(name, kind)` gives each parameter's and state's first value.
-    public static func plan(_ g: Graph, initializer: (String, PersistentBuffer.Kind, TensorType) -> Initializer) -> Plan {
+    public static func plan(_ g: Graph, initializer: (String, PersistentBuffer.Kind, TensorType) -> Initializer) throws -> Plan {
+        let inPlace = try inPlaceTargets(g)
         var slots: [Slot] = []
         var steps: [Step] = []
         var persistent: [PersistentBuffer] = []
@@ -78,21 +82,79 @@ public enum Planner {
                 slots.append(arenaSlot(n.type))
                 inputs.append(Plan.NamedSlot(name: name, slot: i))
             default:
-                slots.append(arenaSlot(n.type))
+                if let leaf = inPlace[i], case let .persistent(k) = slots[leaf].storage {
+                    slots.append(Slot(storage: .persistent(k), type: n.type))
+                } else {
+                    slots.append(arenaSlot(n.type))
+                }
                 steps.append(Step(op: n.op, inputs: n.operands.map(\.id), output: i, location: n.location))
             }
         }
         let outputs = g.outputs.map { Plan.NamedSlot(name: $0.name, slot: $0.value.id) }
-        let updates = g.stateUpdates.compactMap { u -> Plan.StateUpdate? in
-            persistentIndex["state:\(u.name)"].map { Plan.StateUpdate(buffer: $0, slot: u.value.id) }
+        let updates = try g.updates.map { u -> Plan.PersistentUpdate in
+            guard let k = persistentIndex["parameter:\(u.name)"] ?? persistentIndex["state:\(u.name)"] else {
+                throw PlanError("program '\(g.name)' updates '\(u.name)', which is not a parameter or state it reads")
+            }
+            guard u.value.id >= 0, u.value.id < slots.count, slots[u.value.id].type == persistent[k].type else {
+                throw PlanError("program '\(g.name)' updates '\(u.name)' (\(persistent[k].type)) with a value of another type")
+            }
+            return Plan.PersistentUpdate(buffer: k, slot: u.value.id, inPlace: inPlace[u.value.id] != nil)
         }
         let liveness = Liveness(steps: steps, slots: slots, inputs: inputs.map(\.slot),
-                                pinned: outputs.map(\.slot) + updates.map(\.slot))
+                                pinned: outputs.map(\.slot) + updates.filter { !$0.inPlace }.map(\.slot))
         let report = PlanReport(arenaBytes: offset, naiveBytes: offset,
                                 lowerBoundBytes: liveness.peakBytes(slots, steps: steps.count),
                                 persistentBytes: persistent.reduce(0) { $0 + $1.type.byteCount },
                                 flops: steps.reduce(0) { let (t, o) = $0.addingReportingOverflow(flops($1, slots)); return o ? Int.max : t })
         return Plan(name: g.name, steps: steps, slots: slots, arenaBytes: offset, persistent: persistent, inputs: inputs,
-                    outputs: outputs, stateUpdates: updates, report: report)
+                    outputs: outputs, updates: updates, report: report)
+    }
+
+    /// For each value that can be written straight into the persistent leaf
+    /// it updates: value node → leaf node. The conditions: the value is
+    /// computed by a step (not a leaf), updates one leaf only, and every
+    /// reader of the leaf's old value runs before that step, or is that
+    /// step and reads it element for element (elementwise, same shape).
+    static func inPlaceTargets(_ g: Graph) throws -> [Int: Int] {
+        var leafOf: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() {
+            switch n.op {
+            case let .parameter(name), let .state(name): leafOf[name] = i
+            default: break
+            }
+        }
+        var lastReader: [Int: Int] = [:]
+        for (i, n) in g.nodes.enumerated() {
+            for o in n.operands where o.id >= 0 && o.id < g.nodes.count { lastReader[o.id] = max(lastReader[o.id] ?? -1, i) }
+        }
+        var updatedBy: [Int: Int] = [:]
+        var seen = Set<String>()
+        for u in g.updates {
+            guard seen.insert(u.name).inserted else { throw PlanError("program '\(g.name)' updates '\(u.name)' twice") }
+            updatedBy[u.value.id, default: 0] += 1
+        }
+        var result: [Int: Int] = [:]
+        for u in g.updates {
+            let v = u.value.id
+            guard let leaf = leafOf[u.name], v >= 0, v < g.nodes.count, updatedBy[v] == 1 else { continue }
+            let node = g.nodes[v]
+            guard !node.op.isLeaf, node.type == g.nodes[leaf].type else { continue }
+            // Readers of the old value after the writing step?
+            if let last = lastReader[leaf], last > v { continue }
+            if node.operands.contains(where: { $0.id == leaf }) && !readsElementwise(node, leaf: leaf, g) { continue }
+            result[v] = leaf
+        }
+        return result
+    }
+
+    /// Whether `node` reads operand `leaf` at the index it writes (so the
+    /// kernel may overwrite it as it goes).
+    static func readsElementwise(_ node: Node, leaf: Int, _ g: Graph) -> Bool {
+        switch node.op {
+        case .unary, .binary: return g.nodes[leaf].type.shape == node.type.shape
+        case .input, .parameter, .state, .constant, .random, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
+             .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+            return false
+        }
     }
 }

@@ -63,7 +63,7 @@ extension Executable {
             case let .poolGrad(p):
                 most = max(most, pool(p, x: t(0)).outputCount * 8)
             case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .reduce, .softmax, .logSoftmax,
-                 .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+                 .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
                 break
             }
         }
@@ -85,6 +85,7 @@ extension Executable {
         case .square: return .square
         case .reciprocal: return .reciprocal
         case .gelu: return .gelu
+        case .geluDerivative: return .geluDerivative
         case let .leakyRelu(s): return .leakyRelu(slope: Float(s))
         }
     }
@@ -204,6 +205,18 @@ extension Executable {
         case let .slice(s):
             guard let region = StridedRegion(slicing: shape(ins[0]), starts: s.start, ends: s.end, steps: s.step) else { throw RuntimeError("bad slice") }
             return regionCopy(ins[0], out, region, outType.dtype)
+        case let .unslice(s, target):
+            // Zeros, then the operand into the slice's region (slice's adjoint).
+            guard let region = StridedRegion(slicing: target, starts: s.start, ends: s.end, steps: s.step) else { throw RuntimeError("bad unslice") }
+            let (x, y, bytes, isInt) = (addresses[ins[0]], addresses[out], outType.byteCount, outType.dtype == .i32)
+            return {
+                y.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+                if isInt {
+                    scatterRegion(UnsafePointer(x.assumingMemoryBound(to: Int32.self)), region: region, into: y.assumingMemoryBound(to: Int32.self), threads: threads)
+                } else {
+                    scatterRegion(UnsafePointer(x.assumingMemoryBound(to: Float.self)), region: region, into: y.assumingMemoryBound(to: Float.self), threads: threads)
+                }
+            }
         case let .concat(given):
             // The shape rule allows −rank..<rank (lowering always emits it normalised).
             let axis = given < 0 ? given + outType.rank : given

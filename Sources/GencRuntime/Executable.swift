@@ -66,7 +66,7 @@ public final class Executable: @unchecked Sendable {
             }
         }
         kernels = try plan.steps.map { try kernel(for: $0) }
-        updates = plan.stateUpdates.map { (persistent[$0.buffer], addresses[$0.slot], plan.slots[$0.slot].type.byteCount) }
+        updates = plan.copiedUpdates.map { (persistent[$0.buffer], addresses[$0.slot], plan.slots[$0.slot].type.byteCount) }
     }
 
     /// The bytes `init` allocates for `plan` besides the shared parameter
@@ -94,7 +94,7 @@ public final class Executable: @unchecked Sendable {
             case .conv, .convInputGrad: filter = plan.slots[s.inputs[1]].type.shape
             case .convFilterGrad: filter = plan.slots[s.output].type.shape
             case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .poolGrad, .reduce, .softmax,
-                 .logSoftmax, .reshape, .transpose, .slice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+                 .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
                 continue
             }
             let spatial = (s.inputs + [s.output]).map { k -> Double in

@@ -15,9 +15,10 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time a model's programs, or genc's sgemm.",
         discussion: """
-        genc bench FILE times each scheduled objective's forward program (the eval program: the \
-        training step's forward pass; backward and optimizer update join it with autodiff) and \
-        the schedule as a whole. genc bench --sgemm N times cblas_sgemm on N×N×N through genc's \
+        genc bench FILE times each scheduled objective's training step (the train program: forward, \
+        backward and optimizer update; the grad program, forward and backward, for an objective with \
+        no optimizer) and the schedule as a whole (every objective once, in order), on random inputs. \
+        The weights change as the steps run, as in training. genc bench --sgemm N times cblas_sgemm on N×N×N through genc's \
         kernel wrapper, to compare with a C program in the same run (scripts/bench-sgemm.sh).
         """)
 
@@ -96,11 +97,11 @@ struct Bench: ParsableCommand {
             let schedule = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)
             var chosen: [(String, Program)] = []
             for name in schedule where !chosen.contains(where: { $0.0 == name }) {
-                if let p = lowered.program("eval.\(name)") { chosen.append((name, p)) }
+                if let p = lowered.program("train.\(name)") ?? lowered.program("grad.\(name)") { chosen.append((name, p)) }
             }
             // Planned once, by the front end; refused before anything is allocated when it cannot fit.
             var plans = result.plans
-            for (_, p) in chosen where plans[p.name] == nil { plans[p.name] = Compiler.plan(p, model: lowered) }
+            for (_, p) in chosen where plans[p.name] == nil { plans[p.name] = try Compiler.plan(p, model: lowered) }
             let estimate = try MemoryEstimate(programs: chosen.map(\.1), model: lowered, plans: plans)
             if let d = estimate.check(memory.limit, doing: "benchmarking '\(spec.name.value)'", file: spec.file) { throw d }
             let store = ParameterStore()
@@ -120,8 +121,8 @@ struct Bench: ParsableCommand {
                 }
             }
             var timings: [(String, Timing)] = []
-            for (name, exe) in programs {
-                timings.append(("eval.\(name)", Timing(ms: try time { try exe.run(seed: 1) }, flops: exe.plan.report.flops)))
+            for (_, exe) in programs {
+                timings.append((exe.plan.name.split(separator: ".").suffix(2).joined(separator: "."), Timing(ms: try time { try exe.run(seed: 1) }, flops: exe.plan.report.flops)))
             }
             let step = Timing(ms: try time { for name in schedule { try programs.first { $0.0 == name }?.1.run(seed: 1) } },
                               flops: schedule.compactMap { n in programs.first { $0.0 == n }?.1.plan.report.flops }.reduce(0, +))
@@ -129,7 +130,7 @@ struct Bench: ParsableCommand {
                 Output.stdout(JSONValue.object([("step", step.json(threads: threads)),
                                                 ("programs", .object(timings.map { ($0.0, $0.1.json(threads: threads)) }))]).serialized() + "\n")
             } else {
-                Output.stdout("\(spec.name.value), \(threads) thread\(threads == 1 ? "" : "s"), forward programs only (autodiff is not built yet)\n")
+                Output.stdout("\(spec.name.value), \(threads) thread\(threads == 1 ? "" : "s"), training steps (forward + backward + update)\n")
                 Output.stdout(step.line("schedule [\(schedule.joined(separator: ", "))]") + "\n")
                 for (n, t) in timings { Output.stdout("  " + t.line(n) + "\n") }
             }

@@ -10,18 +10,21 @@ struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print one stage of the compiler for a model.",
         discussion: """
-        Stages: spec (the validated model, defaults filled in), ir (the graph of one program). \
-        Programs: train (an objective's training-step forward graph), eval (the same, updating nothing), \
-        sample (the sampling graph). Formats: text (stable, parseable), dot (Graphviz), json.
+        Stages: spec (the validated model, defaults filled in), ir (the graph of one program as lowering makes it), \
+        grad (after autodiff: the whole training step). \
+        Programs: train (with --stage ir, an objective's training-step forward graph; with --stage grad, \
+        forward + backward + optimizer update), grad (forward + backward, what eval --grads runs), \
+        eval (the forward graph, updating nothing), sample (the sampling graph). \
+        Formats: text (stable, parseable), dot (Graphviz), json.
         Example: genc dump --stage ir --format dot models/dcgan.yaml | dot -Tsvg > dcgan.svg
         A DOT graph of more than \(IRDot.collapseThreshold) ops is collapsed to one box per layer \
         (op counts inside, the types crossing on the edges), which Graphviz draws in seconds; \
         --collapse none draws every op, --collapse layers collapses a small graph too.
         """)
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable { case spec, ir }
+    enum Stage: String, ExpressibleByArgument, CaseIterable { case spec, ir, grad }
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, dot, json }
-    enum ProgramKind: String, ExpressibleByArgument, CaseIterable { case train, eval, sample }
+    enum ProgramKind: String, ExpressibleByArgument, CaseIterable { case train, grad, eval, sample }
     enum Collapse: String, ExpressibleByArgument, CaseIterable { case auto, layers, none }
 
     @OptionGroup var model: ModelOptions
@@ -66,17 +69,25 @@ struct Dump: ParsableCommand {
                 guard case let .object(pairs) = CheckReport(spec: spec, lowered: lowered).json else { return }
                 Output.stdout(JSONValue.object(pairs).serialized() + "\n")
             case .dot:
-                throw ValidationError("--format dot prints graphs; use it with --stage ir")
+                throw ValidationError("--format dot prints graphs; use it with --stage ir or grad")
             }
-        case .ir:
+        case .ir, .grad:
+            // ir: as lowered (train is the step's forward pass); grad: after autodiff.
+            guard let models = stage == .ir ? result.forward : lowered else { return }
+            if stage == .ir, program == .grad {
+                throw ValidationError("grad programs are made by autodiff: use --stage grad --program grad")
+            }
+            if stage == .grad, program == .eval || program == .sample {
+                throw ValidationError("--stage grad prints the train program (forward, backward, update) or the grad program (forward, backward); \(program.rawValue) programs are not differentiated, see --stage ir")
+            }
             let name: String
             switch program {
             case .sample:
-                guard let p = lowered.programs.first(where: { $0.mode == .sample }) else {
+                guard let p = models.programs.first(where: { $0.mode == .sample }) else {
                     throw ValidationError("the model has no 'sample:' section, so no sampling program")
                 }
                 name = p.name
-            case .train, .eval:
+            case .train, .grad, .eval:
                 let objectives = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)
                 guard let o = objective ?? objectives.first ?? spec.objectives.first?.name else {
                     throw ValidationError("the model has no objectives, so no \(program.rawValue) program")
@@ -84,9 +95,14 @@ struct Dump: ParsableCommand {
                 guard spec.objective(named: o) != nil else {
                     throw Output.unknownObjective(o, in: spec)
                 }
-                name = Lowering.programName(program == .train ? .train : .eval, o)
+                name = Lowering.programName(program == .train ? .train : program == .grad ? .grad : .eval, o)
             }
-            guard let p = lowered.program(name) else { throw ValidationError("no program '\(name)'") }
+            guard let p = models.program(name) else {
+                if program == .train, stage == .grad {
+                    throw ValidationError("objective has no optimizer (neither its own 'optimizer:' nor train's), so there is no training step '\(name)'; --program grad prints its gradients")
+                }
+                throw ValidationError("no program '\(name)'")
+            }
             switch format {
             case .text: Output.stdout(IRText.print(p.graph))
             case .dot: Output.stdout(dot(p.graph, spec: spec))

@@ -32,6 +32,9 @@ struct Eval: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var memory: MemoryOptions
 
+    @Option(help: ArgumentHelp("Write the gradients of the objective (one --objective, or the model's only one) with respect to its update: parameters to this safetensors file, keyed like the weights.", valueName: "OUT.safetensors"))
+    var grads: String?
+
     @Flag(help: "Print {\"objectives\": {NAME: value}} as JSON (on failure, the diagnostics as `check --json` prints them).")
     var json = false
 
@@ -41,13 +44,29 @@ struct Eval: ParsableCommand {
         for o in objective where spec.objective(named: o) == nil {
             throw Output.unknownObjective(o, in: spec)
         }
+        var gradObjective: String?
+        if grads != nil {
+            guard objective.count <= 1, let name = objective.first ?? (spec.objectives.count == 1 ? spec.objectives.first?.name : nil) else {
+                throw ValidationError("--grads writes the gradients of one objective: name it with --objective (the model has \(spec.objectives.map(\.name).joined(separator: ", ")))")
+            }
+            gradObjective = name
+        }
         let threads = threading.threads
         do {
             Threads.configure(threads)
             let w = try weights.map { try SafeTensors.read(path: $0) }
             let i = try inputs.map { try SafeTensors.read(path: $0) }
             let evaluator = Evaluator(spec: spec, model: lowered, threads: threads, seed: seed, memoryLimit: memory.limit, plans: result.plans)
-            let values = try evaluator.evaluate(objectives: objective, weights: w, inputs: i)
+            var values: [(name: String, value: Double)]
+            if let grads, let name = gradObjective {
+                let (loss, tensors) = try evaluator.gradients(objective: name, weights: w, inputs: i)
+                let file = SafeTensors(tensors: tensors.map { ($0.name, SafeTensors.Tensor(f32: $0.floats, shape: $0.type.shape)) },
+                                       metadata: ["objective": name, "loss": "\(loss)"])
+                try file.write(path: grads)
+                values = [(name, loss)]
+            } else {
+                values = try evaluator.evaluate(objectives: objective, weights: w, inputs: i)
+            }
             if json {
                 Output.stdout(JSONValue.object([("objectives", .object(values.map { ($0.name, .double($0.value)) }))]).serialized() + "\n")
             } else {

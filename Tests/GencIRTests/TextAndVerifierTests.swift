@@ -25,7 +25,7 @@ final class TextAndVerifierTests: XCTestCase {
         let rm = try g.add(.state("n.bn.running_mean"), type: .f32([10]))
         let upd = try g.add(.binary(.multiply), [rm, try g.add(.constant(0.9), type: .f32([]))])
         g.outputs.append(NamedValue("loss", loss))
-        g.stateUpdates.append(NamedValue("n.bn.running_mean", upd))
+        g.updates.append(NamedValue("n.bn.running_mean", upd))
         return g
     }
 
@@ -75,7 +75,7 @@ final class TextAndVerifierTests: XCTestCase {
         g.appendUnchecked(Node(op: .input("x"), operands: [], type: .f32([2, 3]), location: nil))
         g.appendUnchecked(Node(op: .matmul(transposeA: false, transposeB: false), operands: [Value(0)], type: .f32([2, 3]), location: nil))
         g.outputs = [NamedValue("loss", Value(9)), NamedValue("loss", Value(0))]
-        g.stateUpdates = [NamedValue("nothing", Value(0))]
+        g.updates = [NamedValue("nothing", Value(0))]
         let problems = Verifier.verify(g).joined(separator: "\n")
         XCTAssertTrue(problems.contains("%1: exp has type f32[3, 2], but its operands give f32[2, 3]"), problems)
         XCTAssertTrue(problems.contains("%2: operand %5 is not defined before use"), problems)
@@ -83,7 +83,7 @@ final class TextAndVerifierTests: XCTestCase {
         XCTAssertTrue(problems.contains("%4: matmul has 1 operands, expected 2"), problems)
         XCTAssertTrue(problems.contains("output 'loss' refers to undefined %9"), problems)
         XCTAssertTrue(problems.contains("output 'loss' is defined twice"), problems)
-        XCTAssertTrue(problems.contains("update of 'nothing': no such state"), problems)
+        XCTAssertTrue(problems.contains("update of 'nothing': no state or parameter of that name is read by the graph"), problems)
     }
 
     func testParserErrorsNameTheLine() {

@@ -4,7 +4,7 @@ import GencKernels
 final class UnaryTests: XCTestCase {
     static let ops: [UnaryOp] = [
         .neg, .exp, .log, .sqrt, .abs, .tanh, .sigmoid, .relu, .leakyRelu(slope: 0.2),
-        .softplus, .gelu, .geluTanh, .square, .reciprocal, .rsqrt,
+        .softplus, .gelu, .geluTanh, .geluDerivative, .square, .reciprocal, .rsqrt,
     ]
 
     /// Inputs inside each op's domain, away from where finite differences break down.

@@ -17,7 +17,7 @@ final class GoldenIRTests: XCTestCase {
             let relative = dir + "/" + (model as NSString).lastPathComponent
             let text = try String(contentsOfFile: model, encoding: .utf8)
             let r = FrontEnd.load(file: SourceFile(path: relative, text: text))
-            let lowered = try XCTUnwrap(r.lowered, DiagnosticRenderer().render(r.diagnostics))
+            let lowered = try XCTUnwrap(r.forward, DiagnosticRenderer().render(r.diagnostics))
             var dump = ""
             for p in lowered.programs {
                 XCTAssertEqual(Verifier.verify(p.graph), [], p.name)

@@ -11,7 +11,7 @@ final class LoweringTests: XCTestCase {
     func lower(_ relative: String, dims: [(String, Int)] = []) throws -> (ModelSpec, LoweredModel) {
         let r = FrontEnd.load(path: Repository.path(relative), options: SpecOptions(dimOverrides: dims))
         XCTAssertFalse(r.hasErrors, DiagnosticRenderer().render(r.diagnostics))
-        return (try XCTUnwrap(r.spec), try XCTUnwrap(r.lowered))
+        return (try XCTUnwrap(r.spec), try XCTUnwrap(r.forward))
     }
 
     func lower(text: String) -> FrontEnd.Result {
@@ -61,7 +61,7 @@ final class LoweringTests: XCTestCase {
     func testEveryProgramOfEveryModelVerifiesAndRoundTrips() throws {
         for f in Repository.files(in: "models", extension: "yaml") {
             let r = FrontEnd.load(path: f)
-            let m = try XCTUnwrap(r.lowered, "\(f): " + DiagnosticRenderer().render(r.diagnostics))
+            let m = try XCTUnwrap(r.forward, "\(f): " + DiagnosticRenderer().render(r.diagnostics))
             XCTAssertFalse(m.programs.isEmpty, f)
             for p in m.programs {
                 XCTAssertEqual(Verifier.verify(p.graph), [], "\(f) \(p.name)")
@@ -85,13 +85,13 @@ final class LoweringTests: XCTestCase {
     func testBatchnormStatisticsUpdateOnlyForTrainedNetworksInTraining() throws {
         let (_, m) = try lower("models/dcgan.yaml")
         let d = try XCTUnwrap(m.program("train.d_loss")).graph
-        XCTAssertEqual(d.stateUpdates.map(\.name).sorted(), ["discriminator.batchnorm0.running_mean", "discriminator.batchnorm0.running_var"])
+        XCTAssertEqual(d.updates.map(\.name).sorted(), ["discriminator.batchnorm0.running_mean", "discriminator.batchnorm0.running_var"])
         let g = try XCTUnwrap(m.program("train.g_loss")).graph
-        XCTAssertEqual(Set(g.stateUpdates.map(\.name)), [
+        XCTAssertEqual(Set(g.updates.map(\.name)), [
             "generator.batchnorm0.running_mean", "generator.batchnorm0.running_var",
             "generator.batchnorm1.running_mean", "generator.batchnorm1.running_var",
         ])
-        XCTAssertEqual(try XCTUnwrap(m.program("eval.d_loss")).graph.stateUpdates.count, 0)
+        XCTAssertEqual(try XCTUnwrap(m.program("eval.d_loss")).graph.updates.count, 0)
         // Sampling normalises with the running statistics and reduces nothing.
         let s = try XCTUnwrap(m.program("sample.images")).graph
         XCTAssertEqual(s.states.count, 4)
@@ -127,7 +127,7 @@ final class LoweringTests: XCTestCase {
         sample:
           images: {from: "n(z)[:, :4]"}
         """)
-        let m = try XCTUnwrap(r.lowered, DiagnosticRenderer().render(r.diagnostics))
+        let m = try XCTUnwrap(r.forward, DiagnosticRenderer().render(r.diagnostics))
         func randoms(_ p: String) throws -> Int {
             try XCTUnwrap(m.program(p)).graph.nodes.filter { if case .random = $0.op { return true } else { return false } }.count
         }

@@ -68,7 +68,7 @@ final class ReferenceModelTests: XCTestCase {
             let r = FrontEnd.load(path: f)
             let model = try XCTUnwrap(r.lowered)
             for p in model.programs {
-                let plan = Compiler.plan(p, model: model)
+                let plan = try Compiler.plan(p, model: model)
                 XCTAssertEqual(PlanVerifier.verify(plan), [], "\(f) \(p.name)")
                 XCTAssertEqual(plan.report.arenaBytes, plan.report.naiveBytes, "the first planner gives every value its own slot")
                 XCTAssertLessThanOrEqual(plan.report.lowerBoundBytes, plan.report.arenaBytes)
@@ -80,7 +80,7 @@ final class ReferenceModelTests: XCTestCase {
     func testInitialisationFollowsPyTorchDefaults() throws {
         let (_, model) = try load("dcgan")
         let store = ParameterStore()
-        for p in model.programs { _ = try Executable(plan: Compiler.plan(p, model: model), store: store) }
+        for p in model.programs { _ = try Executable(plan: try Compiler.plan(p, model: model), store: store) }
         store.initialize(seed: 3)
         let w = try XCTUnwrap(store.floats("discriminator.conv1.weight"))
         let bound = Float(1 / (64.0 * 16).squareRoot())
@@ -91,7 +91,7 @@ final class ReferenceModelTests: XCTestCase {
         XCTAssertEqual(Set(try XCTUnwrap(store.floats("generator.batchnorm0.running_var", kind: .state))), [1])
         // Reproducible per name: a second store gives the same numbers.
         let other = ParameterStore()
-        for p in model.programs { _ = try Executable(plan: Compiler.plan(p, model: model), store: other) }
+        for p in model.programs { _ = try Executable(plan: try Compiler.plan(p, model: model), store: other) }
         other.initialize(seed: 3)
         XCTAssertEqual(other.floats("discriminator.conv1.weight"), w)
     }

@@ -10,7 +10,7 @@ final class RuntimeCoverageTests: XCTestCase {
     let here = IRLocation(path: "m.yaml", line: 7, column: 9)
 
     func load(_ g: Graph, threads: Int = 1) throws -> Executable {
-        let plan = Planner.plan(g) { _, _, _ in .constant(0) }
+        let plan = try Planner.plan(g) { _, _, _ in .constant(0) }
         XCTAssertEqual(Executable.unsupported(plan).map(\.message), [])
         return try Executable(plan: plan, store: ParameterStore(), threads: threads)
     }
@@ -93,7 +93,7 @@ final class RuntimeCoverageTests: XCTestCase {
         bcast.outputs = [NamedValue("b", try bcast.add(.broadcast([2, 3]), [ids], at: here))]
 
         for (g, message) in [(conv, "only symmetric padding is supported"), (bcast, "broadcasting i32 values is not supported")] {
-            let plan = Planner.plan(g) { _, _, _ in .constant(0) }
+            let plan = try Planner.plan(g) { _, _, _ in .constant(0) }
             let problems = Executable.unsupported(plan)
             XCTAssertEqual(problems.count, 1)
             XCTAssertEqual(problems.first?.location, here)

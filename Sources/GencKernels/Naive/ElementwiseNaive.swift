@@ -26,6 +26,7 @@ extension UnaryOp {
         case .leakyRelu(let s): return x >= 0 ? x : Double(s) * x
         case .softplus: return Swift.max(x, 0) + log1p(Glibc.exp(-Swift.abs(x)))
         case .gelu: return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+        case .geluDerivative: return 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
         case .geluTanh:
             return 0.5 * x * (1 + Glibc.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
         case .square: return x * x
@@ -48,6 +49,7 @@ extension UnaryOp {
         case .leakyRelu(let s): return x >= 0 ? 1 : Double(s)
         case .softplus: return 1 / (1 + Glibc.exp(-x))
         case .gelu: return 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot()
+        case .geluDerivative: return Glibc.exp(-0.5 * x * x) / (2 * Double.pi).squareRoot() * (2 - x * x)
         case .geluTanh:
             let c = (2 / Double.pi).squareRoot()
             let t = Glibc.tanh(c * (x + 0.044715 * x * x * x))
