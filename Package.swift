@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "GencIRTests", dependencies: ["GencIR", "GencTestSupport"]),
         // Golden and fixture files are read from the repository by path, not bundled.
         .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "GencAutodiffTests", dependencies: ["GencAutodiff", "GencLower", "GencIR", "GencPlan", "GencRuntime", "Genc", "GencSpec", "GencTestSupport"]),
+        .testTarget(name: "GencAutodiffTests", dependencies: ["GencAutodiff", "GencLower", "GencIR", "GencPlan", "GencRuntime", "Genc", "GencSpec", "GencSupport", "GencTestSupport"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencIR"]),
         .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),

@@ -89,6 +89,10 @@ extension Op {
         case let .pool(p):
             try Self.requireF32(t[0], 0, name)
             guard t[0].rank == 4 else { throw ShapeError("\(p.kind == .max ? "maxpool" : "avgpool") expects 4-d input [N, C, H, W], got \(t[0].shapeDescription)", operand: 0) }
+            // PyTorch's rule: a window must always hold a real element.
+            guard p.kernel.count == 2, p.stride.count == 2, p.padding.count == 2, zip(p.padding, p.kernel).allSatisfy({ $0 >= 0 && $0 <= $1 / 2 }) else {
+                throw ShapeError("pooling padding \(p.padding) must be at most half the kernel \(p.kernel)", operand: 0)
+            }
             let out = try p.outputSize(input: Array(t[0].shape[2...]))
             try Self.requirePositive(out, "pooling output", input: t[0])
             return .f32(Array(t[0].shape[..<2]) + out)

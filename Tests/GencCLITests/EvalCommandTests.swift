@@ -53,7 +53,7 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let json = try JSONParser.parse(r.stdout)
         XCTAssertNotNil(json["step"]?["ms_median"])
-        XCTAssertNotNil(json["programs"]?["eval.d_loss"]?["gflops"])
+        XCTAssertNotNil(json["programs"]?["train.d_loss"]?["gflops"])
         let s = try GencBinary.run(["bench", "--sgemm", "64", "--steps", "3", "--json"])
         XCTAssertEqual(s.status, 0, s.stderr)
         XCTAssertNotNil(try JSONParser.parse(s.stdout)["sgemm"]?["gflops"])
