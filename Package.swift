@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencIR"]),
         .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencTestSupport"]),
+        .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencIR", "GencRuntime", "GencTestSupport"]),
     ]
 )
 
