@@ -114,3 +114,18 @@ extension Op {
         }
     }
 }
+
+extension Op {
+    /// Whether the op's kernel reads each operand of the result's shape at
+    /// the index it writes, so its result may be written over that operand
+    /// (an in-place update of a persistent buffer; the kernels of unary and
+    /// binary ops allow it).
+    public var readsElementwise: Bool {
+        switch self {
+        case .unary, .binary: return true
+        case .input, .parameter, .state, .constant, .random, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
+             .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+            return false
+        }
+    }
+}

@@ -52,7 +52,7 @@ public enum PlanVerifier {
             for r in step.inputs where r != step.output {
                 guard case let .persistent(b) = p.slots[r].storage, let w = writtenAt[b], inPlaceBuffer[r] != b else { continue }
                 if w < k { problems.append("step \(k) (\(step.op.name)) reads the old value of '\(p.persistent[b].name)' after step \(w) overwrote it") }
-                if w == k, !Self.elementwise(step, reading: r, p) {
+                if w == k, !(step.op.readsElementwise && p.slots[r].type.shape == p.slots[step.output].type.shape) {
                     problems.append("step \(k) (\(step.op.name)) overwrites '\(p.persistent[b].name)' while reading it other than element for element")
                 }
             }
@@ -78,15 +78,5 @@ public enum PlanVerifier {
             }
         }
         return problems
-    }
-
-    /// Whether `step` reads slot `r` at the index it writes.
-    static func elementwise(_ step: Step, reading r: Int, _ p: Plan) -> Bool {
-        switch step.op {
-        case .unary, .binary: return p.slots[r].type.shape == p.slots[step.output].type.shape
-        case .input, .parameter, .state, .constant, .random, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
-             .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
-            return false
-        }
     }
 }

@@ -141,20 +141,9 @@ public enum Planner {
             guard !node.op.isLeaf, node.type == g.nodes[leaf].type else { continue }
             // Readers of the old value after the writing step?
             if let last = lastReader[leaf], last > v { continue }
-            if node.operands.contains(where: { $0.id == leaf }) && !readsElementwise(node, leaf: leaf, g) { continue }
+            if node.operands.contains(where: { $0.id == leaf }) && !(node.op.readsElementwise && g.nodes[leaf].type.shape == node.type.shape) { continue }
             result[v] = leaf
         }
         return result
-    }
-
-    /// Whether `node` reads operand `leaf` at the index it writes (so the
-    /// kernel may overwrite it as it goes).
-    static func readsElementwise(_ node: Node, leaf: Int, _ g: Graph) -> Bool {
-        switch node.op {
-        case .unary, .binary: return g.nodes[leaf].type.shape == node.type.shape
-        case .input, .parameter, .state, .constant, .random, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
-             .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
-            return false
-        }
     }
 }
