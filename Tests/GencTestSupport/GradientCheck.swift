@@ -69,7 +69,6 @@ public enum GradientCheck {
 
     /// The loss of `g` in Double.
     public static func lossValue(_ g: Graph, _ loss: Value, _ leaves: [String: ReferenceTensor], _ random: [Int: ReferenceTensor]) throws -> Double {
-        // Only the nodes the loss needs: the interpreter runs the whole graph otherwise.
         let values = try ReferenceInterpreter.run(g, leaves: leaves, random: random)
         return values[loss.id].values[0]
     }
