@@ -17,6 +17,8 @@ let package = Package(
         // MARK: - System libraries
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         // MARK: - Front end
         .target(name: "GencSupport"),
@@ -35,10 +37,13 @@ let package = Package(
         .target(name: "GencKernels", dependencies: ["CBLAS"]),
         .target(name: "GencRuntime", dependencies: ["GencIR", "GencPlan", "GencKernels"]),
 
+        // Training and sampling: data loaders, the loop, checkpoints, image and text writers.
+        .target(name: "GencTrain", dependencies: ["GencSupport", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencKernels", "GencRuntime", "CZlib", "CPNG"]),
+
         // MARK: - Library front door and CLI
-        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime"]),
+        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime", "GencTrain"]),
         .executableTarget(name: "genc", dependencies: [
-            "Genc", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime", "GencKernels",
+            "Genc", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime", "GencKernels", "GencTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,7 +59,8 @@ let package = Package(
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencIR"]),
         .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencIR", "GencRuntime", "GencTestSupport"]),
+        .testTarget(name: "GencTrainTests", dependencies: ["GencTrain", "GencRuntime", "GencSpec", "GencIR", "Genc", "GencSupport", "GencTestSupport"]),
+        .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencIR", "GencRuntime", "GencTrain", "GencTestSupport"]),
     ]
 )
 

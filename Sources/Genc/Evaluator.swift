@@ -5,6 +5,7 @@ import GencPlan
 import GencRuntime
 import GencSpec
 import GencSupport
+import GencTrain
 
 /// `genc eval`: each objective evaluated once, exactly as a training step
 /// computes it (batchnorm on batch statistics), updating nothing.
@@ -31,7 +32,8 @@ public struct Evaluator {
     }
 
     /// Loads weights into the store (all parameters and state must be
-    /// there; optimizer slots are ignored); without weights, initialises.
+    /// there; optimizer slots and a checkpoint's `run.` history are
+    /// ignored); without weights, initialises.
     public func prepare(_ store: ParameterStore, weights: SafeTensors?) throws {
         guard let weights else {
             store.initialize(seed: seed, threads: threads)
@@ -54,7 +56,7 @@ public struct Evaluator {
             throw RuntimeError("weights: \(missing.count) parameter\(missing.count == 1 ? " is" : "s are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")")
         }
         let known = Set(model.parameters.map(\.name))
-        if let unknown = weights.tensors.map(\.name).first(where: { !known.contains($0) && !$0.hasPrefix("optimizer.") }) {
+        if let unknown = weights.tensors.map(\.name).first(where: { !known.contains($0) && !$0.hasPrefix("optimizer.") && !$0.hasPrefix("run.") }) {
             throw RuntimeError("weights: '\(unknown)' is not a parameter or state of model '\(spec.name.value)'")
         }
     }
@@ -103,6 +105,91 @@ public struct Evaluator {
             out.append((name, t, floats))
         }
         return (loss, out)
+    }
+
+    /// One objective's loss averaged over a whole split of its data.
+    public struct SplitResult: Sendable {
+        public var name: String
+        public var value: Double
+        /// Complete batches evaluated, and samples they hold.
+        public var batches: Int
+        public var samples: Int
+        /// Samples of the split left out because they do not fill a batch.
+        public var leftOut: Int
+    }
+
+    /// `genc eval --split`: each objective's `eval.` program over every
+    /// complete batch of the chosen split of its datasets, in dataset order,
+    /// and the mean of the batch losses. Noise inputs and random ops draw
+    /// fresh values each batch (from `seed` and the batch number). A
+    /// remainder smaller than one batch is left out (reported in
+    /// `leftOut`); `--dim batch=N` with N dividing the split covers it all.
+    public func evaluate(split: DatasetSpec.Split, objectives requested: [String], weights: SafeTensors?) throws -> [SplitResult] {
+        let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
+        let bindings = spec.train?.data ?? []
+        var results: [SplitResult] = []
+        var loaded: [String: Dataset] = [:]
+        for name in names {
+            guard let program = model.program(Lowering.programName(.eval, name)) else {
+                throw RuntimeError("the model has no objective '\(name)'")
+            }
+            let plan = try plans[program.name] ?? Compiler.plan(program, model: model)
+            if let memoryLimit {
+                let estimate = try MemoryEstimate(programs: [program], model: model, plans: [program.name: plan])
+                if let d = estimate.check(memoryLimit, doing: "evaluating '\(name)'", file: spec.file) { throw d }
+            }
+            let store = ParameterStore()
+            let exe = try Executable(plan: plan, store: store, threads: threads)
+            try prepare(store, weights: weights)
+            var feeds: [(stream: DataStream, to: UnsafeMutableRawPointer)] = []
+            var noise: [(String, RandomDistribution)] = []
+            for i in plan.inputs {
+                guard let input = spec.input(named: i.name), let buffer = exe.inputBuffer(i.name) else { continue }
+                if let b = bindings.first(where: { $0.input.value == i.name }) {
+                    var d = b.dataset
+                    d.split = split
+                    let key = "\(d.kind.rawValue)|\(d.path ?? "")|\(split.rawValue)|\(d.encoding.rawValue)"
+                    let dataset: Dataset
+                    do {
+                        if let cached = loaded[key] { dataset = cached } else {
+                            dataset = try Dataset.load(d)
+                            loaded[key] = dataset
+                        }
+                        let stream = try DataStream(dataset: dataset, inputName: i.name, batch: input.type.shape.first ?? 1,
+                                                    sampleShape: Array(input.type.shape.dropFirst()), isInteger: input.type.dtype == .i32,
+                                                    scale: d.scale, seed: seed, shuffle: false)
+                        feeds.append((stream, buffer.pointer))
+                    } catch {
+                        throw Diagnostic(id: "dataset", message: error.message, at: b.dataset.range, notes: error.hint.map { [Diagnostic.Note($0, at: nil)] } ?? [])
+                    }
+                } else if let n = input.noise {
+                    switch n {
+                    case let .normal(m, sd): noise.append((i.name, .normal(mean: m, std: sd)))
+                    case let .uniform(l, h): noise.append((i.name, .uniform(low: l, high: h)))
+                    }
+                } else {
+                    throw RuntimeError("objective '\(name)' reads input '\(i.name)', which is not bound to data in train 'data' and has no 'sample:'")
+                }
+            }
+            guard let loss = exe.outputBuffer("loss") else { throw RuntimeError("objective '\(name)' produced no loss") }
+            let batches = feeds.map(\.stream.batchesPerEpoch).min() ?? 1
+            guard batches >= 1 else {
+                throw RuntimeError("the \(split.rawValue) split has fewer samples than one batch of '\(name)' (\(feeds.first?.stream.batch ?? 0)); choose a smaller --dim batch")
+            }
+            var total = 0.0
+            for k in 0..<batches {
+                for f in feeds { f.stream.fill(epoch: 0, batch: k, into: f.to) }
+                let s = Seeds.derive(Seeds.derive(seed, "eval.\(split.rawValue)"), k)
+                for (n, dist) in noise { try exe.sampleInput(n, dist, seed: s) }
+                try exe.run(seed: Seeds.derive(s, name))
+                total += Double(loss.pointer.load(as: Float.self))
+            }
+            let perBatch = feeds.first?.stream.batch ?? 1
+            let samples = feeds.first?.stream.samples ?? batches
+            results.append(SplitResult(name: name, value: total / Double(batches), batches: batches, samples: batches * perBatch,
+                                       leftOut: max(0, samples - batches * perBatch)))
+        }
+        return results
     }
 
     /// Runs the `mode` program of each objective once and returns each with its loss.

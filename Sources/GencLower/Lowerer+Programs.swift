@@ -18,6 +18,7 @@ extension Lowerer {
             if let eval = objective(o, mode: .eval) { programs.append(eval) }
         }
         if let images = spec.sample?.images, let p = imageSampler(images) { programs.append(p) }
+        if let r = spec.sample?.reconstructions, let p = reconstructionSampler(r) { programs.append(p) }
         if let text = spec.sample?.text, let p = textSampler(text) { programs.append(p) }
         let params = spec.networks.flatMap { net in parameterInfo.values.filter { $0.network == net.name }.sorted { $0.name < $1.name } }
         return LoweredModel(networks: summaries, parameters: params, programs: programs)
@@ -66,6 +67,31 @@ extension Lowerer {
             let ok = t.dtype == .f32 && ((t.rank == 4 && (t.shape[1] == 1 || t.shape[1] == 3)) || (t.rank == 2 && Self.isSquare(t.shape[1])))
             guard ok else {
                 throw fail(LowerDiagnostics.shape("sample 'images' needs images [N, 1 or 3, H, W] or flat square images [N, H·W], got \(t)", s.from.range), notes: [v])
+            }
+            graph.outputs.append(NamedValue("images", v))
+            return Program(name: name, mode: .sample, objective: nil, graph: graph)
+        } catch {
+            return nil
+        }
+    }
+
+    /// The reconstruction sampler: `from:` on the data input it reads (fed
+    /// with test images), batchnorm on running statistics; output `images`,
+    /// one reconstruction per input image, with as many values as it.
+    mutating func reconstructionSampler(_ s: SampleSpec.Reconstructions) -> Program? {
+        let name = Lowering.programName(.sample, "reconstructions")
+        begin("\(spec.name.value).\(name)", mode: .sample, updating: [])
+        do {
+            guard let binding = spec.train?.data.first(where: { $0.input.value == s.input.value }), binding.dataset.kind != .text,
+                  let input = spec.input(named: s.input.value) else {
+                throw fail(LowerDiagnostics.shape("reconstructions read input '\(s.input.value)', which train 'data' does not bind to an image dataset", s.input.range))
+            }
+            let v = try value(s.from, scope: Scope(values: [:], records: [:], inputsVisible: true))
+            let t = type(v)
+            let ok = t.dtype == .f32 && ((t.rank == 4 && (t.shape[1] == 1 || t.shape[1] == 3)) || (t.rank == 2 && Self.isSquare(t.shape[1])))
+            let perInput = input.type.shape.dropFirst().reduce(1, *)
+            guard ok, t.shape[0] == input.type.shape.first, t.shape.dropFirst().reduce(1, *) == perInput else {
+                throw fail(LowerDiagnostics.shape("reconstructions need one image per input image, [N, 1 or 3, H, W] or flat square [N, H·W] with the \(perInput) values of a sample of '\(input.name)' \(input.type.shape), got \(t)", s.from.range), notes: [v])
             }
             graph.outputs.append(NamedValue("images", v))
             return Program(name: name, mode: .sample, objective: nil, graph: graph)

@@ -163,6 +163,18 @@ public final class Executable: @unchecked Sendable {
         }
     }
 
+    /// The memory of an input, for callers that fill it in place every step
+    /// (the training loop's batches) instead of copying from an array.
+    public func inputBuffer(_ name: String) -> (pointer: UnsafeMutableRawPointer, type: TensorType)? {
+        plan.inputs.first { $0.name == name }.map { (addresses[$0.slot], plan.slots[$0.slot].type) }
+    }
+
+    /// The memory of an output, valid for the executable's lifetime; it
+    /// holds the value of the latest run.
+    public func outputBuffer(_ name: String) -> (pointer: UnsafeRawPointer, type: TensorType)? {
+        plan.outputs.first { $0.name == name }.map { (UnsafeRawPointer(addresses[$0.slot]), plan.slots[$0.slot].type) }
+    }
+
     public func output(_ name: String) -> (type: TensorType, floats: [Float])? {
         guard let o = plan.outputs.first(where: { $0.name == name }) else { return nil }
         let t = plan.slots[o.slot].type

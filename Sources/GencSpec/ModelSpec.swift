@@ -204,6 +204,16 @@ public struct SampleSpec: Sendable {
         public var to: String?
         public var range: SourceRange
     }
+    /// Reconstructions of test images (an autoencoder): `from` reads one
+    /// data input, fed with the first test images of its dataset.
+    public struct Reconstructions: Sendable {
+        public var from: Expr
+        public var input: Located<String>
+        public var grid: (rows: Int, columns: Int)
+        public var to: String
+        public var range: SourceRange
+    }
     public var images: Images?
+    public var reconstructions: Reconstructions?
     public var text: Text?
 }

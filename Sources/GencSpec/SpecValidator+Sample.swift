@@ -5,7 +5,7 @@ import GencSyntax
 
 extension SpecValidator {
     mutating func validateSample(_ node: YAMLNode, key: SourceRange) -> SampleSpec? {
-        guard let f = mapping(node, "'sample'", owner: key, allowed: ["images", "text"]) else { return nil }
+        guard let f = mapping(node, "'sample'", owner: key, allowed: ["images", "reconstructions", "text"]) else { return nil }
         if f.order.isEmpty, node.pairs?.isEmpty == true {
             report(SpecDiagnostics.emptySection("'sample'", node.range))
             return nil
@@ -15,6 +15,10 @@ extension SpecValidator {
         if let i = f["images"] {
             spec.images = images(i.value, key: i.key.range)
             if spec.images == nil { ok = false }
+        }
+        if let r = f["reconstructions"] {
+            spec.reconstructions = reconstructions(r.value, key: r.key.range)
+            if spec.reconstructions == nil { ok = false }
         }
         if let t = f["text"] {
             spec.text = text(t.value, key: t.key.range)
@@ -36,6 +40,32 @@ extension SpecValidator {
                 ok = false
             }
         }
+        guard let (grid, to) = gridAndFile(f, defaultFile: "samples.png") else { return nil }
+        return ok ? SampleSpec.Images(from: e, grid: grid, to: to, range: key) : nil
+    }
+
+    /// `reconstructions: {from, grid, to}`: `from` reads exactly one data
+    /// input (the images to reconstruct) and any noise inputs.
+    mutating func reconstructions(_ node: YAMLNode, key: SourceRange) -> SampleSpec.Reconstructions? {
+        guard let f = mapping(node, "'reconstructions'", owner: key, allowed: ["from", "grid", "to"], required: ["from"]),
+              let from = f["from"], let e = expression(from.value, "'from' of 'reconstructions'") else { return nil }
+        let facts = check(e, in: topLevelScope)
+        let data = facts.usedNames.sorted().filter { inputs[$0] != nil && inputs[$0]?.noise == nil }
+        guard data.count == 1, let input = data.first else {
+            report(SpecDiagnostics.reference(data.isEmpty
+                ? "reconstructions need the images to reconstruct: 'from' must read one data input (an input without 'sample:')"
+                : "'from' of 'reconstructions' reads \(data.count) data inputs (\(data.joined(separator: ", "))); it must read exactly one, the images to reconstruct",
+                from.value.range))
+            return nil
+        }
+        let at = e.nameReferences.first { $0.name == input }?.range ?? from.value.range
+        guard let (grid, to) = gridAndFile(f, defaultFile: "reconstructions.png") else { return nil }
+        return SampleSpec.Reconstructions(from: e, input: Located(input, at), grid: grid, to: to, range: key)
+    }
+
+    /// The `grid:` and `to:` of an image sample; nil after reporting a problem.
+    mutating func gridAndFile(_ f: Fields, defaultFile: String) -> (grid: (rows: Int, columns: Int), to: String)? {
+        var ok = true
         var grid = (rows: 8, columns: 8)
         if let g = f["grid"] {
             if let items = g.value.items, items.count == 2 {
@@ -52,7 +82,7 @@ extension SpecValidator {
                 ok = false
             }
         }
-        var to = "samples.png"
+        var to = defaultFile
         if let t = f["to"] {
             if let s = string(t.value, "'to'") {
                 if !s.lowercased().hasSuffix(".png") {
@@ -62,7 +92,7 @@ extension SpecValidator {
                 to = s
             } else { ok = false }
         }
-        return ok ? SampleSpec.Images(from: e, grid: grid, to: to, range: key) : nil
+        return ok ? (grid, to) : nil
     }
 
     mutating func text(_ node: YAMLNode, key: SourceRange) -> SampleSpec.Text? {

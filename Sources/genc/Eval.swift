@@ -1,6 +1,7 @@
 import ArgumentParser
 import Genc
 import GencRuntime
+import GencSpec
 import GencSupport
 
 /// `genc eval FILE`: evaluate objectives once on given weights and inputs.
@@ -23,6 +24,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Inputs (a safetensors file: one tensor per input name).")
     var inputs: String?
 
+    @Option(help: ArgumentHelp("Average every objective over the whole train or test split of its datasets (complete batches, in dataset order).", valueName: "train|test"))
+    var split: String?
+
     @Option(help: "The objective to evaluate (repeatable; default: all).")
     var objective: [String] = []
 
@@ -37,6 +41,14 @@ struct Eval: ParsableCommand {
 
     @Flag(help: "Print {\"objectives\": {NAME: value}} as JSON (on failure, the diagnostics as `check --json` prints them).")
     var json = false
+
+    func validate() throws {
+        if let s = split {
+            guard DatasetSpec.Split(rawValue: s) != nil else { throw ValidationError("--split must be train or test, got '\(s)'") }
+            if inputs != nil { throw ValidationError("--split reads the inputs from the model's datasets; --inputs does not apply") }
+            if grads != nil { throw ValidationError("--grads evaluates one batch (--inputs); it does not combine with --split") }
+        }
+    }
 
     func run() throws {
         let result = FrontEnd.load(path: model.file, options: model.specOptions)
@@ -58,7 +70,17 @@ struct Eval: ParsableCommand {
             let i = try inputs.map { try SafeTensors.read(path: $0) }
             let evaluator = Evaluator(spec: spec, model: lowered, threads: threads, seed: seed, memoryLimit: memory.limit, plans: result.plans)
             var values: [(name: String, value: Double)]
-            if let grads, let name = gradObjective {
+            if let s = split.flatMap(DatasetSpec.Split.init(rawValue:)) {
+                let results = try evaluator.evaluate(split: s, objectives: objective, weights: w)
+                values = results.map { ($0.name, $0.value) }
+                if !json {
+                    for r in results {
+                        Output.stdout("\(r.name): \(r.value)\n")
+                        Output.stderr("\(r.name): mean over the \(s.rawValue) split: \(r.batches) batch\(r.batches == 1 ? "" : "es"), \(r.samples) samples\(r.leftOut > 0 ? " (\(r.leftOut) left out: fewer than one batch)" : "")\n")
+                    }
+                    return
+                }
+            } else if let grads, let name = gradObjective {
                 let (loss, tensors) = try evaluator.gradients(objective: name, weights: w, inputs: i)
                 let file = SafeTensors(tensors: tensors.map { ($0.name, SafeTensors.Tensor(f32: $0.floats, shape: $0.type.shape)) },
                                        metadata: ["objective": name, "loss": "\(loss)"])

@@ -1,20 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
+import Genc
+import GencLower
+import GencRuntime
+import GencSpec
+import GencSupport
+import GencTrain
 
-/// `genc run FILE`: the model's main job (training, then sampling). It needs
-/// reverse-mode autodiff, which is the next stage to be built; until then
-/// the verb exists so that users get a clear answer instead of
-/// "unexpected argument".
+/// `genc run FILE`: the model's main job — train as `train:` says, then
+/// sample as `sample:` says (docs/training.md).
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train and sample a model (not available yet: needs autodiff).",
-        discussion: "Training arrives with reverse-mode autodiff and the training loop. Today: genc check, dump, eval and bench.")
+        abstract: "Train a model on its data, then sample it.",
+        discussion: """
+        Trains as the model's train: section says (its data, optimizer, schedule, epochs or steps, seed), \
+        showing progress on stderr, then samples as sample: says. Everything goes to --out (default \
+        runs/<model>/): the final checkpoint, a sample grid at the end of every epoch and at the end, \
+        loss.svg, metrics.jsonl. Ctrl-C writes a checkpoint and stops; --resume continues it exactly. \
+        --sample-only --weights FILE samples a trained model without training (with --count N: N single \
+        PNG files in <out>/samples/ and the tensor in <out>/samples.safetensors).
+        """)
 
-    @Argument(parsing: .captureForPassthrough, help: "The model file and options (not used yet).")
-    var arguments: [String] = []
+    @OptionGroup var model: ModelOptions
+
+    @Option(parsing: .unconditional, help: "Train this many epochs (instead of the model's).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "End training at this global step (counting steps done before a resume).") var steps: Int?
+    @Option(parsing: .unconditional, help: "Seed for initialisation, data order and noise (default: the model's train.seed).") var seed: UInt64?
+    @OptionGroup var threading: ThreadOptions
+    @Option(help: ArgumentHelp("Output directory (default: runs/<model name>).", valueName: "DIR")) var out: String?
+    @Option(help: ArgumentHelp("Checkpoint file (default: <out>/checkpoint.safetensors).", valueName: "FILE")) var checkpoint: String?
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: ArgumentHelp("Also write the checkpoint every N steps.", valueName: "N"))
+    var checkpointEvery: Int?
+    @Option(help: ArgumentHelp("Continue from this checkpoint.", valueName: "FILE")) var resume: String?
+    @Flag(name: .customLong("sample-only"), help: "Only sample (needs --weights).") var sampleOnly = false
+    @Option(help: ArgumentHelp("Weights to sample (a checkpoint, or any safetensors with every parameter and state).", valueName: "FILE")) var weights: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --sample-only: write N samples as single PNG files and one safetensors tensor.", valueName: "N"))
+    var count: Int?
+    @Option(help: ArgumentHelp("Text sampling: the prime (default: the model's).", valueName: "TEXT")) var prime: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Text sampling: characters to generate (default: the model's).", valueName: "N")) var length: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Text sampling: temperature, 0 for the most likely character (default: the model's).", valueName: "T"))
+    var temperature: Double?
+    @Option(help: ArgumentHelp("Also write metrics as JSON lines to this file as the run goes.", valueName: "FILE")) var log: String?
+    @Option(help: ArgumentHelp("Progress on stderr: auto (a bar on a terminal, lines otherwise), bar, lines, none.", valueName: "STYLE"))
+    var progress: String = "auto"
+    @OptionGroup var memory: MemoryOptions
+
+    func validate() throws {
+        if let e = epochs, e < 1 || e > 1_000_000 { throw ValidationError("--epochs must be from 1 to 1000000, got \(e)") }
+        if let s = steps, s < 0 || s > 1 << 40 { throw ValidationError("--steps must be from 0 to 2^40, got \(s)") }
+        if epochs != nil && steps != nil { throw ValidationError("give --epochs or --steps, not both") }
+        if let n = checkpointEvery, n < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(n)") }
+        if let n = count, n < 1 || n > 1_000_000 { throw ValidationError("--count must be from 1 to 1000000, got \(n)") }
+        if let n = length, n < 0 || n > 10_000_000 { throw ValidationError("--length must be from 0 to 10000000, got \(n)") }
+        if let t = temperature, !(t >= 0 && t <= 100) { throw ValidationError("--temperature must be from 0 to 100, got \(t)") }
+        guard ["auto", "bar", "lines", "none"].contains(progress) else { throw ValidationError("--progress must be auto, bar, lines or none, got '\(progress)'") }
+        if sampleOnly {
+            guard weights != nil else { throw ValidationError("--sample-only needs --weights FILE (the weights to sample)") }
+            if resume != nil || epochs != nil || steps != nil || checkpointEvery != nil || checkpoint != nil {
+                throw ValidationError("--sample-only samples and does not train: --resume, --epochs, --steps, --checkpoint and --checkpoint-every do not apply")
+            }
+        } else {
+            if weights != nil { throw ValidationError("--weights is for --sample-only; to continue training give --resume CHECKPOINT") }
+            if count != nil { throw ValidationError("--count applies to --sample-only") }
+        }
+    }
+
+    var progressStyle: RunOptions.ProgressStyle {
+        switch progress {
+        case "bar": return .bar
+        case "lines": return .lines
+        case "none": return .quiet
+        default: return isatty(2) != 0 ? .bar : .lines
+        }
+    }
 
     func run() throws {
-        // Everything after `run` is captured, --help included.
-        if arguments.contains("--help") || arguments.contains("-h") { throw CleanExit.helpRequest(self) }
-        throw ValidationError("genc run is not available in this version: training needs reverse-mode autodiff, which is not built yet. Use 'genc check', 'genc eval' (evaluate objectives) or 'genc bench' (time the forward programs).")
+        let result = FrontEnd.load(path: model.file, options: model.specOptions)
+        let (spec, lowered) = try Output.loaded(result)
+        let threads = threading.threads
+        Threads.configure(threads)
+        var options = RunOptions(outDirectory: out ?? RunFiles.join("runs", spec.name.value))
+        options.steps = steps
+        options.epochs = epochs
+        options.seed = seed
+        options.threads = threads
+        options.checkpoint = checkpoint
+        options.checkpointEvery = checkpointEvery
+        options.resume = resume
+        options.log = log
+        options.progress = progressStyle
+        options.prime = prime
+        options.length = length
+        options.temperature = temperature
+        do {
+            let programs = lowered.programs.filter { p in
+                sampleOnly ? p.mode == .sample : (p.mode == .sample || (p.mode == .train && spec.train?.schedule.contains { Lowering.programName(.train, $0.value) == p.name } == true))
+            }
+            let estimate = try MemoryEstimate(programs: programs, model: lowered, plans: result.plans)
+            if let d = estimate.check(memory.limit, doing: sampleOnly ? "sampling" : "training", file: spec.file) { throw d }
+            if sampleOnly {
+                try sample(spec: spec, lowered: lowered, result: result, options: options)
+            } else {
+                try train(spec: spec, lowered: lowered, result: result, options: options)
+            }
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as Diagnostic {
+            throw Output.fail(e, file: model.file, json: false)
+        } catch {
+            throw Output.fail(error, file: model.file, json: false)
+        }
     }
+
+    func train(spec: ModelSpec, lowered: LoweredModel, result: FrontEnd.Result, options: RunOptions) throws {
+        let trainer = try Trainer(spec: spec, model: lowered, plans: result.plans, options: options)
+        let what = trainer.step > 0 ? "resuming at step \(trainer.step) of \(trainer.totalSteps)" : "training \(trainer.totalSteps) steps"
+        Output.stderr("\(spec.name.value): \(what) (\(trainer.batchesPerEpoch) batches per epoch, schedule [\(trainer.schedule.joined(separator: ", "))], seed \(trainer.seed), \(options.threads) thread\(options.threads == 1 ? "" : "s"))\n")
+        let s = try trainer.run()
+        let losses = s.losses.map { "\($0.name) \(Self.short($0.value))" }.joined(separator: ", ")
+        let epochs = Self.short(s.epochsDone)
+        if s.interrupted {
+            Output.stdout("interrupted at step \(s.steps) of \(trainer.totalSteps) (epoch \(epochs)); running loss \(losses)\n")
+            Output.stdout("checkpoint: \(options.checkpointPath)\ncontinue with: genc run \(model.file) --resume \(options.checkpointPath)\n")
+            throw ExitCode(130)
+        }
+        Output.stdout("\(spec.name.value): \(s.steps) steps (\(epochs) epochs) in \(Self.duration(s.seconds)); running loss \(losses)\n")
+        if let text = s.text { Output.stdout("--- sample ---\n\(text)\n--------------\n") }
+        for (what, path) in s.files { Output.stdout("\(what): \(path)\n") }
+    }
+
+    func sample(spec: ModelSpec, lowered: LoweredModel, result: FrontEnd.Result, options: RunOptions) throws {
+        guard spec.sample != nil else {
+            throw Diagnostic(id: "no-sample", message: "model '\(spec.name.value)' has no 'sample:' section; nothing to sample", at: spec.name.range)
+        }
+        let store = ParameterStore()
+        let sampler = try Sampler(spec: spec, model: lowered, plans: result.plans, store: store, threads: options.threads)
+        let w = try weights.map { try SafeTensors.read(path: $0) }
+        let seedValue = seed ?? UInt64(clamping: spec.train?.seed ?? 0)
+        try Evaluator(spec: spec, model: lowered, threads: options.threads, seed: seedValue).prepare(store, weights: w)
+        try AtomicFile.createDirectory(options.outDirectory)
+        if let n = count {
+            guard sampler.hasImages else { throw RuntimeError("--count writes image samples; model '\(spec.name.value)' samples text") }
+            let dir = RunFiles.join(options.outDirectory, "samples"), tensor = RunFiles.join(options.outDirectory, "samples.safetensors")
+            try sampler.writeSamples(count: n, directory: dir, tensorPath: tensor, seed: seedValue)
+            Output.stdout("\(n) samples: \(dir)/ (PNG files)\ntensor: \(tensor)\n")
+            return
+        }
+        if sampler.hasImages, let to = spec.sample?.images?.to {
+            let path = RunFiles.join(options.outDirectory, to)
+            try sampler.writeGrid(to: path, seed: seedValue)
+            Output.stdout("samples: \(path)\n")
+        }
+        if sampler.hasReconstructions, let to = spec.sample?.reconstructions?.to {
+            let path = RunFiles.join(options.outDirectory, to)
+            try sampler.writeReconstructions(to: path, seed: seedValue)
+            Output.stdout("reconstructions: \(path)\n")
+        }
+        if sampler.hasText {
+            let text = try sampler.sampleText(seed: seedValue, prime: prime, length: length, temperature: temperature)
+            let path = RunFiles.join(options.outDirectory, spec.sample?.text?.to ?? "samples.txt")
+            try AtomicFile.write(text + "\n", to: path)
+            Output.stdout("\(text)\n")
+            Output.stderr("text sample: \(path)\n")
+        }
+    }
+
+    static func short(_ v: Double) -> String {
+        guard v.isFinite else { return "\(v)" }
+        let r = (v * 1000).rounded() / 1000
+        return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t < 60 ? "\(String(format1(s)))s" : "\(t / 60)m\(t % 60 < 10 ? "0" : "")\(t % 60)s"
+    }
+
+    static func format1(_ v: Double) -> String { String((v * 10).rounded() / 10) }
 }

@@ -1,0 +1,208 @@
+// One input's batches: which samples make batch b of epoch e, and writing
+// them into the input's buffer. Everything is a pure function of (dataset,
+// seed, epoch, batch index), so a run resumed from a checkpoint (which keeps
+// only the global step and the seed) sees exactly the batches of an
+// uninterrupted run.
+
+import Foundation
+import GencRuntime
+
+/// One input's stream of batches. Everything is a pure function of (dataset, seed, epoch, batch index),
+/// so a run resumed from a checkpoint (which stores only the global step and the seed) sees exactly the
+/// same batches as an uninterrupted run.
+///
+/// Only complete batches are used: the `samples % batch` samples that the
+/// epoch's order puts last are left out of that epoch (a different set each
+/// epoch when shuffling).
+public final class DataStream: @unchecked Sendable {
+    private enum Source {
+        /// Pixel bytes mapped through `table` (E values per sample).
+        case images(pixels: [UInt8], table: [Float])
+        /// Windows of `length` consecutive ids.
+        case text(ids: [Int32], length: Int)
+    }
+
+    public let batch: Int
+    /// Complete batches in every epoch; the remainder is left out. May be 0 (the caller reports it).
+    public let batchesPerEpoch: Int
+    /// Samples (images, or text windows) in one epoch (epoch 0, for text).
+    public let samples: Int
+    public let elementsPerBatch: Int
+
+    private let source: Source
+    private let elementsPerSample: Int
+    private let inputName: String
+    private let seed: UInt64
+    private let shuffle: Bool
+
+    /// The permutations of the last epochs asked for (at most two: the
+    /// prefetch thread may start epoch e + 1 while a batch of e is filled).
+    private let lock = NSLock()
+    private var cached: [(epoch: Int, order: [Int])] = []
+
+    /// `sampleShape` is the input's shape without the batch dim; `isInteger` says the input is i32 (token ids).
+    /// Image datasets: the sample's element count must equal the product of sampleShape (reshape), else DataError.
+    /// Image data must feed an f32 input; text must feed an i32 input of rank 2 ([batch, length]).
+    /// `shuffle`: training order (a fresh permutation every epoch, from Seeds.derive(seed, "data.\(inputName).epoch.\(epoch)"));
+    /// false: dataset order (evaluation).
+    public init(dataset: Dataset, inputName: String, batch: Int, sampleShape: [Int], isInteger: Bool,
+                scale: (low: Double, high: Double), seed: UInt64, shuffle: Bool) throws(DataError)
+    {
+        let shapeText = "[\(([batch] + sampleShape).map(String.init).joined(separator: ", "))]"
+        guard batch >= 1 else { throw DataError("input '\(inputName)' has batch size \(batch): it must be at least 1") }
+        var perSample = 1
+        for d in sampleShape {
+            let (p, overflow) = perSample.multipliedReportingOverflow(by: d)
+            guard d >= 1, !overflow else {
+                throw DataError("input '\(inputName)' is \(shapeText): every dimension must be at least 1")
+            }
+            perSample = p
+        }
+        let (perBatch, overflow) = perSample.multipliedReportingOverflow(by: batch)
+        guard !overflow else { throw DataError("input '\(inputName)' is \(shapeText): too many values per batch") }
+
+        self.batch = batch
+        self.inputName = inputName
+        self.seed = seed
+        self.shuffle = shuffle
+        elementsPerSample = perSample
+        elementsPerBatch = perBatch
+
+        switch dataset {
+        case let .images(set):
+            guard !isInteger else {
+                throw DataError("input '\(inputName)' is i32 but \(dataset.label) feed an f32 input")
+            }
+            guard perSample == set.elementCount else {
+                throw DataError(
+                    "input '\(inputName)' is \(shapeText) (\(perSample) values per sample) but \(dataset.label) have \(set.elementCount) values")
+            }
+            guard set.count >= 0, set.pixels.count == set.count * set.elementCount else {
+                throw DataError(
+                    "\(set.source): \(set.count) images of \(set.elementCount) bytes need \(set.count * set.elementCount) bytes of pixels, not \(set.pixels.count)")
+            }
+            let (low, high) = scale
+            let table = (0...255).map { v in Float(low + (high - low) * Double(v) / 255) }
+            source = .images(pixels: set.pixels, table: table)
+            samples = set.count
+            batchesPerEpoch = set.count / batch
+
+        case let .text(corpus):
+            guard isInteger, sampleShape.count == 1 else {
+                throw DataError(
+                    "input '\(inputName)' is \(isInteger ? "i32" : "f32") \(shapeText) but \(dataset.label) feeds token ids: an i32 input of shape [batch, length]")
+            }
+            let length = sampleShape[0]
+            source = .text(ids: corpus.ids, length: length)
+            let n = corpus.ids.count
+            samples = Self.windows(n, length, phase: shuffle ? Self.phase(seed, inputName, epoch: 0, length: length) : 0)
+            // Shuffled epochs start at a phase in 0..<length, and a later phase
+            // can fit one window fewer; counting with the worst phase (length - 1)
+            // gives every epoch the same number of batches.
+            batchesPerEpoch = Self.windows(n, length, phase: shuffle ? length - 1 : 0) / batch
+        }
+    }
+
+    /// Writes batch `index` (0..<batchesPerEpoch) of `epoch` into `destination`
+    /// (elementsPerBatch Floats, or Int32s when the input is an integer input).
+    /// Thread-safe; it allocates only the first time it meets an epoch (the
+    /// epoch's permutation, when shuffling).
+    public func fill(epoch: Int, batch index: Int, into destination: UnsafeMutableRawPointer) {
+        precondition(epoch >= 0 && (0..<batchesPerEpoch).contains(index),
+                     "DataStream.fill: batch \(index) of epoch \(epoch) is out of range (\(batchesPerEpoch) batches per epoch)")
+        let order = shuffle ? permutation(epoch) : []
+        let e = elementsPerSample
+        switch source {
+        case let .images(pixels, table):
+            let out = destination.assumingMemoryBound(to: Float.self)
+            pixels.withUnsafeBufferPointer { px in
+                table.withUnsafeBufferPointer { t in
+                    for b in 0..<batch {
+                        let j = index * batch + b
+                        let sample = shuffle ? order[j] : j
+                        let src = sample * e, dst = b * e
+                        for k in 0..<e { out[dst + k] = t[Int(px[src + k])] }
+                    }
+                }
+            }
+        case let .text(ids, length):
+            let out = destination.assumingMemoryBound(to: Int32.self)
+            let phase = shuffle ? Self.phase(seed, inputName, epoch: epoch, length: length) : 0
+            ids.withUnsafeBufferPointer { src in
+                for b in 0..<batch {
+                    let j = index * batch + b
+                    let window = shuffle ? order[j] : j
+                    guard let base = src.baseAddress else { return }
+                    (out + b * length).update(from: base + phase + window * length, count: length)
+                }
+            }
+        }
+    }
+
+    // MARK: - Order
+
+    /// Windows of `length` that fit in `n` ids when the first starts at `phase`.
+    private static func windows(_ n: Int, _ length: Int, phase: Int) -> Int {
+        n > phase ? (n - phase) / length : 0
+    }
+
+    private static func phase(_ seed: UInt64, _ inputName: String, epoch: Int, length: Int) -> Int {
+        Int(Seeds.derive(seed, "data.\(inputName).phase.\(epoch)") % UInt64(length))
+    }
+
+    /// The samples (or windows) of `epoch` in training order.
+    private func permutation(_ epoch: Int) -> [Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = cached.first(where: { $0.epoch == epoch }) { return hit.order }
+        let count: Int
+        switch source {
+        case .images: count = samples
+        case let .text(ids, length):
+            count = Self.windows(ids.count, length, phase: Self.phase(seed, inputName, epoch: epoch, length: length))
+        }
+        let order = Self.shuffled(count, seed: Seeds.derive(seed, "data.\(inputName).epoch.\(epoch)"))
+        if cached.count >= 2 { cached.removeFirst() }
+        cached.append((epoch, order))
+        return order
+    }
+
+    /// A permutation of 0..<count: Fisher–Yates driven by SplitMix64.
+    static func shuffled(_ count: Int, seed: UInt64) -> [Int] {
+        var order = Array(0..<count)
+        var rng = SplitMix64(seed)
+        var i = count - 1
+        while i > 0 {
+            let j = rng.next(below: i + 1)
+            order.swapAt(i, j)
+            i -= 1
+        }
+        return order
+    }
+}
+
+/// Sebastiano Vigna's SplitMix64: a 64-bit state stepped by the golden gamma,
+/// each output the Seeds.mix finaliser of the state.
+private struct SplitMix64 {
+    var state: UInt64
+    init(_ seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state = state &+ 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in 0..<bound (Lemire's multiply-shift, with rejection, so unbiased).
+    mutating func next(below bound: Int) -> Int {
+        let n = UInt64(bound)
+        var m = next().multipliedFullWidth(by: n)
+        if m.low < n {
+            let threshold = (0 &- n) % n
+            while m.low < threshold { m = next().multipliedFullWidth(by: n) }
+        }
+        return Int(m.high)
+    }
+}

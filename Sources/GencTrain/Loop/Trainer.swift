@@ -1,0 +1,317 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GencIR
+import GencLower
+import GencPlan
+import GencRuntime
+import GencSpec
+import GencSupport
+
+/// Set by SIGINT; the loop checks it between steps.
+nonisolated(unsafe) private var interruptRequested: sig_atomic_t = 0
+
+/// The training loop of `genc run`: each step takes the next batch of every
+/// data input, draws the noise inputs once (every objective of the step sees
+/// the same draw, LANGUAGE.md §2) and runs the schedule's training programs
+/// in order; the samples, the loss plot, the metrics and the checkpoint are
+/// written as docs/training.md describes.
+///
+/// Reproducibility: step `s` of a run with seed `S` feeds batch
+/// `s % batchesPerEpoch` of epoch `s / batchesPerEpoch`, noise from
+/// `Seeds.derive(Seeds.derive(S, s), "noise")` and random ops from
+/// `Seeds.derive(Seeds.derive(S, s), objective)`. Nothing else carries
+/// from step to step but the parameter store, so a checkpoint (the store,
+/// the step and the seed) resumes bit for bit.
+public final class Trainer {
+    /// One scheduled objective's training program and what feeds it.
+    struct Step {
+        let name: String
+        let executable: Executable
+        let loss: UnsafePointer<Float>
+        /// (prefetch feed, destination, bytes)
+        let data: [(feed: Int, to: UnsafeMutableRawPointer, bytes: Int)]
+        let noise: [(name: String, distribution: RandomDistribution)]
+    }
+
+    public struct Summary: Sendable {
+        public var steps: Int
+        public var stepsThisRun: Int
+        public var epochsDone: Double
+        public var seconds: Double
+        public var interrupted: Bool
+        /// Each objective's running loss at the end.
+        public var losses: [(name: String, value: Double)]
+        /// What the run wrote, as (what, path), for its last lines.
+        public var files: [(what: String, path: String)]
+        /// The text sample, for a language model.
+        public var text: String?
+    }
+
+    public let spec: ModelSpec
+    public let options: RunOptions
+    public let store = ParameterStore()
+    public let seed: UInt64
+    public let batchesPerEpoch: Int
+    public let totalSteps: Int
+    public let schedule: [String]
+    public private(set) var step = 0
+    let hasData: Bool
+    let steps: [Step]
+    let prefetcher: Prefetcher
+    public let sampler: Sampler
+    var history: [String: [Float]]
+    var log: UnsafeMutablePointer<FILE>?
+    var wroteEpochSamples: [String] = []
+
+    public init(spec: ModelSpec, model: LoweredModel, plans: [String: Plan], options: RunOptions) throws {
+        guard let train = spec.train else {
+            throw Diagnostic(id: "no-train", message: "model '\(spec.name.value)' has no 'train:' section; nothing to train (sample it with --sample-only --weights FILE)", at: spec.name.range)
+        }
+        self.spec = spec
+        self.options = options
+        schedule = train.schedule.map(\.value)
+
+        // Data: one stream per binding.
+        var streams: [DataStream] = []
+        var feedOf: [String: Int] = [:]
+        let resumeFile = try options.resume.map { try SafeTensors.read(path: $0) }
+        let resumed = try resumeFile.map { try Checkpoint.read($0, path: options.resume ?? "") }
+        seed = resumed?.seed ?? options.seed ?? UInt64(clamping: train.seed)
+        for b in train.data {
+            guard let input = spec.input(named: b.input.value) else { continue }
+            let dataset: Dataset
+            do {
+                dataset = try Dataset.load(b.dataset)
+            } catch {
+                throw Diagnostic(id: "dataset", message: error.message, at: b.dataset.range, notes: error.hint.map { [Diagnostic.Note($0, at: nil)] } ?? [])
+            }
+            let shape = input.type.shape
+            do throws(DataError) {
+                let s = try DataStream(dataset: dataset, inputName: input.name, batch: shape.first ?? 1, sampleShape: Array(shape.dropFirst()),
+                                       isInteger: input.type.dtype == .i32, scale: b.dataset.scale, seed: Seeds.derive(seed, "data"), shuffle: true)
+                guard s.batchesPerEpoch >= 1 else {
+                    throw DataError("the \(b.dataset.split.rawValue) split of '\(b.dataset.kind.rawValue)' has \(s.samples) samples for input '\(input.name)', fewer than one batch of \(s.batch)")
+                }
+                feedOf[input.name] = streams.count
+                streams.append(s)
+            } catch {
+                throw Diagnostic(id: "dataset", message: error.message, at: b.dataset.range, notes: error.hint.map { [Diagnostic.Note($0, at: nil)] } ?? [])
+            }
+        }
+        hasData = !streams.isEmpty
+        // Without data an epoch has no meaning; it is one step.
+        batchesPerEpoch = streams.map(\.batchesPerEpoch).min() ?? 1
+        prefetcher = Prefetcher(streams: streams, batchesPerEpoch: batchesPerEpoch)
+
+        // The schedule's programs, sharing one parameter store.
+        var built: [Step] = []
+        for name in schedule {
+            guard let plan = plans[Lowering.programName(.train, name)] else {
+                throw RuntimeError("objective '\(name)' has no training program (it needs an optimizer)")
+            }
+            let exe = try Executable(plan: plan, store: store, threads: options.threads)
+            guard let loss = exe.outputBuffer("loss") else { throw RuntimeError("the training program of '\(name)' has no loss output") }
+            var data: [(Int, UnsafeMutableRawPointer, Int)] = []
+            var noise: [(String, RandomDistribution)] = []
+            for i in plan.inputs {
+                guard let buffer = exe.inputBuffer(i.name) else { continue }
+                if let f = feedOf[i.name] {
+                    guard streams[f].elementsPerBatch == buffer.type.elementCount else {
+                        throw RuntimeError("input '\(i.name)' is \(buffer.type) but its batches have \(streams[f].elementsPerBatch) values")
+                    }
+                    data.append((f, buffer.pointer, buffer.type.byteCount))
+                } else if let n = spec.input(named: i.name)?.noise {
+                    noise.append((i.name, n.distribution))
+                } else {
+                    throw Diagnostic(id: "unbound-input", message: "objective '\(name)' reads input '\(i.name)', which has no 'sample:' and no binding in train 'data'",
+                                     at: spec.input(named: i.name)?.range)
+                }
+            }
+            built.append(Step(name: name, executable: exe, loss: loss.pointer.assumingMemoryBound(to: Float.self), data: data, noise: noise))
+        }
+        steps = built
+        sampler = try Sampler(spec: spec, model: model, plans: plans, store: store, threads: options.threads)
+
+        // Length: --steps, --epochs, or the model's.
+        let perEpoch = batchesPerEpoch
+        func epochs(_ n: Int) throws -> Int {
+            let (t, o) = n.multipliedReportingOverflow(by: perEpoch)
+            guard !o, t <= 1 << 40 else { throw RuntimeError("\(n) epochs of \(perEpoch) steps is too many steps") }
+            return t
+        }
+        var total: Int
+        if let s = options.steps { total = s } else if let e = options.epochs { total = try epochs(e) } else {
+            switch train.length {
+            case let .steps(s): total = s
+            case let .epochs(e): total = try epochs(e)
+            }
+        }
+        totalSteps = total
+
+        // Weights: fresh, or the checkpoint's.
+        store.initialize(seed: seed, threads: options.threads)
+        history = Dictionary(uniqueKeysWithValues: schedule.map { ($0, []) })
+        for k in history.keys { history[k]?.reserveCapacity(max(totalSteps, 0)) }
+        if let file = resumeFile, let c = resumed, let path = options.resume {
+            guard c.model == spec.name.value else {
+                throw RuntimeError("'\(path)' is a checkpoint of model '\(c.model)', not '\(spec.name.value)'")
+            }
+            if let s = options.seed, s != c.seed {
+                throw RuntimeError("--seed \(s) differs from the seed of the checkpoint (\(c.seed)); a resumed run continues the checkpoint's random streams (omit --seed)")
+            }
+            guard c.schedule == schedule else {
+                throw RuntimeError("'\(path)' was written with the schedule [\(c.schedule.joined(separator: ", "))], the model's is [\(schedule.joined(separator: ", "))]")
+            }
+            guard c.batchesPerEpoch == batchesPerEpoch else {
+                throw RuntimeError("'\(path)' was written with \(c.batchesPerEpoch) batches per epoch, the data now gives \(batchesPerEpoch) (a different dataset or batch size would change the data order)")
+            }
+            try Checkpoint.restore(store, from: file, path: path)
+            step = c.step
+            for (k, v) in c.history { history[k] = v }
+        }
+    }
+
+    deinit {
+        prefetcher.stop()
+        if let log { fclose(log) }
+    }
+
+    public var epoch: Int { step / batchesPerEpoch }
+
+    /// Runs from the current step to `totalSteps` (or until Ctrl-C), writing
+    /// what docs/training.md lists.
+    public func run() throws -> Summary {
+        let out = options.outDirectory
+        try AtomicFile.createDirectory(out)
+        if let path = options.log {
+            guard let f = fopen(path, options.resume == nil ? "w" : "a") else {
+                throw RuntimeError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+            }
+            log = f
+        }
+        let first = step
+        var progress = Progress(style: options.progress, names: schedule, start: first, total: totalSteps)
+        var losses = [Float](repeating: 0, count: steps.count)
+        interruptRequested = 0
+        let previous = signal(SIGINT) { _ in
+            interruptRequested = 1
+            // A second Ctrl-C ends the process at once.
+            signal(SIGINT, SIG_DFL)
+        }
+        defer { signal(SIGINT, previous) }
+        var interrupted = false
+        if step < totalSteps { prefetcher.request(step) }
+        while step < totalSteps {
+            prefetcher.wait()
+            for s in steps {
+                for d in s.data { d.to.copyMemory(from: prefetcher.feeds[d.feed].buffer, byteCount: d.bytes) }
+            }
+            if step + 1 < totalSteps { prefetcher.request(step + 1) }
+            let stepSeed = Seeds.derive(seed, step)
+            let noiseSeed = Seeds.derive(stepSeed, "noise")
+            for (k, s) in steps.enumerated() {
+                for n in s.noise { try s.executable.sampleInput(n.name, n.distribution, seed: noiseSeed) }
+                try s.executable.run(seed: Seeds.derive(stepSeed, s.name))
+                losses[k] = s.loss.pointee
+            }
+            if let bad = losses.firstIndex(where: { !$0.isFinite }) {
+                progress.clear()
+                try writeRecords()
+                throw RuntimeError("the loss of '\(schedule[bad])' is \(losses[bad]) at step \(step + 1); training stopped. The checkpoint was not overwritten: it holds the last one written. Try a lower learning rate.")
+            }
+            for (k, name) in schedule.enumerated() { history[name]?.append(losses[k]) }
+            logLine(step: step, losses: losses)
+            step += 1
+            progress.record(step: step - 1, losses: losses)
+            if hasData, step % batchesPerEpoch == 0 {
+                try endOfEpoch(step / batchesPerEpoch, progress: progress)
+            }
+            if let every = options.checkpointEvery, step % every == 0, step < totalSteps {
+                try writeCheckpoint()
+            }
+            if interruptRequested != 0 && step < totalSteps {
+                interrupted = true
+                break
+            }
+        }
+        progress.clear()
+        if let log { fflush(log) }
+        try writeCheckpoint()
+        var files: [(String, String)] = [("checkpoint", options.checkpointPath)]
+        var sampledText: String?
+        if !interrupted, sampler.hasImages, let to = spec.sample?.images?.to {
+            let path = RunFiles.join(out, to)
+            try sampler.writeGrid(to: path, seed: seed)
+            files.append(("samples", path))
+        }
+        if !interrupted, sampler.hasReconstructions, let to = spec.sample?.reconstructions?.to {
+            let path = RunFiles.join(out, to)
+            try sampler.writeReconstructions(to: path, seed: seed)
+            files.append(("reconstructions", path))
+        }
+        if let first = wroteEpochSamples.first, let last = wroteEpochSamples.last {
+            files.append(("samples per epoch", first == last ? first : "\(first) ... \(last)"))
+        }
+        if !interrupted, sampler.hasText, let t = spec.sample?.text {
+            let text = try sampler.sampleText(seed: seed, prime: options.prime, length: options.length, temperature: options.temperature)
+            sampledText = text
+            let path = RunFiles.join(out, t.to ?? "samples.txt")
+            try AtomicFile.write(text + "\n", to: path)
+            files.append(("text sample", path))
+        }
+        files.append(("loss plot", RunFiles.join(out, RunFiles.lossPlot)))
+        files.append(("metrics", RunFiles.join(out, RunFiles.metrics)))
+        if let l = options.log { files.append(("log", l)) }
+        return Summary(steps: step, stepsThisRun: step - first, epochsDone: Double(step) / Double(batchesPerEpoch),
+                       seconds: Progress.now() - progress.startTime, interrupted: interrupted,
+                       losses: zip(schedule, progress.running).map { ($0, $1) }, files: files, text: sampledText)
+    }
+
+    func endOfEpoch(_ epoch: Int, progress: Progress) throws {
+        guard sampler.hasImages else { return }
+        let path = RunFiles.join(options.outDirectory, RunFiles.epochSamples(epoch))
+        try sampler.writeGrid(to: path, seed: seed)
+        wroteEpochSamples.append(path)
+        if options.progress != .quiet {
+            progress.clear()
+            fputs("epoch \(epoch) done: samples in \(path)\n", stderr)
+        }
+    }
+
+    /// The checkpoint, then the metrics file and the plot (so that what a
+    /// killed run leaves agrees with its checkpoint).
+    public func writeCheckpoint() throws {
+        let c = Checkpoint(model: spec.name.value, step: step, seed: seed, batchesPerEpoch: batchesPerEpoch, schedule: schedule, history: history)
+        let path = options.checkpointPath
+        let slash = path.lastIndex(of: "/")
+        if let slash, slash != path.startIndex { try AtomicFile.createDirectory(String(path[..<slash])) }
+        try c.write(store: store, to: path)
+        try writeRecords()
+    }
+
+    /// `metrics.jsonl` and `loss.svg` from the history.
+    func writeRecords() throws {
+        var text = ""
+        let count = history[schedule.first ?? ""]?.count ?? 0
+        for s in 0..<count { text += metricsLine(step: s, losses: schedule.map { history[$0]?[s] ?? .nan }) + "\n" }
+        try AtomicFile.write(text, to: RunFiles.join(options.outDirectory, RunFiles.metrics))
+        let series = schedule.map { name -> LossPlot.Series in
+            let h = history[name] ?? []
+            return LossPlot.Series(name: name, steps: Array(stride(from: 1, through: h.count, by: 1)), values: h.map(Double.init))
+        }
+        try AtomicFile.write(LossPlot.svg(series, title: "\(spec.name.value): loss per step"), to: RunFiles.join(options.outDirectory, RunFiles.lossPlot))
+    }
+
+    /// `{"step": 12, "epoch": 1, "loss": {"d_loss": 0.61, "g_loss": 1.2}}`;
+    /// `step` counts steps done (from 1), `epoch` the epoch the step is in (from 1).
+    func metricsLine(step s: Int, losses: [Float]) -> String {
+        let values = zip(schedule, losses).map { ($0, $1.isFinite ? JSONValue.double(Double($1)) : .null) }
+        return JSONValue.object([("step", .int(s + 1)), ("epoch", .int(s / batchesPerEpoch + 1)), ("loss", .object(values))]).serialized(pretty: false)
+    }
+
+    func logLine(step s: Int, losses: [Float]) {
+        guard let log else { return }
+        fputs(metricsLine(step: s, losses: losses) + "\n", log)
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Genc
+import GencRuntime
+import GencSpec
+import GencSupport
+import GencTrain
+import XCTest
+
+/// Small models in training: resume is bit-exact, the loss falls, the
+/// checkpoint holds everything, the files a run leaves are there.
+final class TrainerTests: XCTestCase {
+    /// A GAN with batchnorm, dropout and noise on a 32-image IDX dataset
+    /// the test writes (4 batches per epoch), so that every kind of state
+    /// and random stream crosses the checkpoint.
+    static func ganModel(dataDirectory: String) -> String {
+        """
+        genc: 1
+        name: tiny-gan
+        dims: {batch: 8, zdim: 4}
+        inputs:
+          x: [batch, 1, 28, 28]
+          z: {shape: [batch, zdim], sample: normal}
+        networks:
+          generator:
+            in: {z: [batch, zdim]}
+            layers:
+              - dense: 16
+              - batchnorm
+              - relu
+              - dense: {units: 784, activation: tanh}
+              - reshape: [1, 28, 28]
+          discriminator:
+            in: {x: [batch, 1, 28, 28]}
+            layers:
+              - flatten
+              - dense: {units: 16, activation: relu}
+              - dropout: 0.25
+              - dense: 1
+        objectives:
+          d_loss:
+            minimize: mean(bce_logits(discriminator(x), 1)) + mean(bce_logits(discriminator(generator(z)), 0))
+            update: discriminator
+          g_loss:
+            minimize: mean(bce_logits(discriminator(generator(z)), 1))
+            update: generator
+        train:
+          data:
+            x: {dataset: mnist, path: \(dataDirectory), split: train, scale: [-1, 1]}
+          optimizer: {adam: {lr: 2.0e-3, beta1: 0.5}}
+          schedule: [d_loss, g_loss]
+          epochs: 3
+          seed: 3
+        sample:
+          images: {from: generator(z), grid: [2, 4], to: samples.png}
+        """
+    }
+
+    static func temporaryDirectory() throws -> String {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("genc-train-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    /// IDX images: `count` 28×28 images of a bright square at a position
+    /// that depends on the index.
+    static func writeIDX(_ path: String, count: Int) throws {
+        var bytes: [UInt8] = [0, 0, 8, 3]
+        for v in [count, 28, 28] { bytes += [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+        for i in 0..<count {
+            var img = [UInt8](repeating: 0, count: 784)
+            let r = 4 + (i * 7) % 16, c = 4 + (i * 5) % 16
+            for y in r..<(r + 8) { for x in c..<(c + 8) { img[y * 28 + x] = UInt8(128 + (i * 37) % 128) } }
+            bytes += img
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func dataDirectory() throws -> String {
+        let d = try temporaryDirectory()
+        try writeIDX(d + "/train-images-idx3-ubyte", count: 32)
+        try writeIDX(d + "/t10k-images-idx3-ubyte", count: 16)
+        return d
+    }
+
+    func load(_ text: String) throws -> FrontEnd.Result {
+        let r = FrontEnd.load(file: SourceFile(path: "t.yaml", text: text))
+        let errors = r.diagnostics.filter { $0.severity == .error }
+        XCTAssertTrue(errors.isEmpty, "\(errors)")
+        guard r.spec != nil, r.lowered != nil else { throw XCTSkip("model did not load") }
+        return r
+    }
+
+    func trainer(_ r: FrontEnd.Result, out: String, steps: Int? = nil, resume: String? = nil, every: Int? = nil) throws -> Trainer {
+        var o = RunOptions(outDirectory: out)
+        o.steps = steps
+        o.resume = resume
+        o.checkpointEvery = every
+        o.progress = .quiet
+        o.threads = 1
+        return try Trainer(spec: r.spec!, model: r.lowered!, plans: r.plans, options: o)
+    }
+
+    static func snapshot(_ t: Trainer) -> [String: [UInt32]] {
+        var s: [String: [UInt32]] = [:]
+        for e in t.store.entries where e.kind != .constant {
+            s[e.name] = UnsafeBufferPointer(start: e.pointer.assumingMemoryBound(to: UInt32.self), count: e.type.elementCount).map { $0 }
+        }
+        return s
+    }
+
+    func testResumeIsBitIdentical() throws {
+        let data = try Self.dataDirectory()
+        let r = try load(Self.ganModel(dataDirectory: data))
+        let a = try trainer(r, out: try Self.temporaryDirectory(), steps: 10)
+        _ = try a.run()
+        let outB = try Self.temporaryDirectory()
+        let b1 = try trainer(r, out: outB, steps: 5)
+        let s1 = try b1.run()
+        XCTAssertEqual(s1.steps, 5)
+        let b2 = try trainer(r, out: outB, steps: 10, resume: outB + "/checkpoint.safetensors")
+        XCTAssertEqual(b2.step, 5)
+        let s2 = try b2.run()
+        XCTAssertEqual(s2.steps, 10)
+        XCTAssertEqual(s2.stepsThisRun, 5)
+        let sa = Self.snapshot(a), sb = Self.snapshot(b2)
+        XCTAssertEqual(Set(sa.keys), Set(sb.keys))
+        XCTAssertTrue(sa.keys.contains("generator.batchnorm0.running_mean"))
+        XCTAssertTrue(sa.keys.contains("optimizer.g_loss.generator.dense0.weight.exp_avg_sq"))
+        for (k, v) in sa { XCTAssertEqual(v, sb[k], "'\(k)' differs after resume") }
+        // The training moved the weights (the comparison is not of two initial states).
+        let fresh = Self.snapshot(try trainer(r, out: try Self.temporaryDirectory()))
+        XCTAssertNotEqual(fresh["generator.dense0.weight"], sa["generator.dense0.weight"])
+        // A resumed run's records cover every step.
+        let lines = try String(contentsOfFile: outB + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 10)
+        XCTAssertTrue(lines[9].contains("\"step\":10"), String(lines[9]))
+    }
+
+    func testCheckpointHoldsEverythingAndRefusesAnotherModel() throws {
+        let data = try Self.dataDirectory()
+        let r = try load(Self.ganModel(dataDirectory: data))
+        let out = try Self.temporaryDirectory()
+        let t = try trainer(r, out: out, steps: 4)
+        _ = try t.run()
+        let file = try SafeTensors.read(path: out + "/checkpoint.safetensors")
+        XCTAssertEqual(file.metadata["model"], "tiny-gan")
+        XCTAssertEqual(file.metadata["step"], "4")
+        XCTAssertEqual(file.metadata["seed"], "3")
+        XCTAssertEqual(file.metadata["batches_per_epoch"], "4")
+        XCTAssertEqual(file["optimizer.d_loss.step"]?.floats, [4])
+        XCTAssertEqual(file["optimizer.g_loss.step"]?.floats, [4])
+        XCTAssertEqual(file["run.loss.d_loss"]?.shape, [4])
+        XCTAssertNotNil(file["generator.batchnorm0.running_var"])
+        for e in t.store.entries where e.kind != .constant { XCTAssertNotNil(file[e.name], e.name) }
+        // Another seed than the checkpoint's is refused, not silently mixed.
+        var o = RunOptions(outDirectory: out)
+        o.resume = out + "/checkpoint.safetensors"
+        o.seed = 4
+        XCTAssertThrowsError(try Trainer(spec: r.spec!, model: r.lowered!, plans: r.plans, options: o)) { e in
+            XCTAssertTrue("\(e)".contains("seed"), "\(e)")
+        }
+    }
+
+    func testARunLeavesItsFiles() throws {
+        let data = try Self.dataDirectory()
+        let r = try load(Self.ganModel(dataDirectory: data))
+        let out = try Self.temporaryDirectory() + "/nested/out"
+        let s = try trainer(r, out: out).run()
+        XCTAssertEqual(s.steps, 12) // 3 epochs of 4 batches
+        let fm = FileManager.default
+        for f in ["checkpoint.safetensors", "samples.png", "samples-epoch-001.png", "samples-epoch-002.png", "samples-epoch-003.png", "loss.svg", "metrics.jsonl"] {
+            XCTAssertTrue(fm.fileExists(atPath: out + "/" + f), f)
+        }
+        let png = try PNG.decode(Array(try Data(contentsOf: URL(fileURLWithPath: out + "/samples.png"))))
+        // 2 × 4 cells of 28 pixels with 2 pixels between and around.
+        XCTAssertEqual(png.width, 4 * 28 + 5 * 2)
+        XCTAssertEqual(png.height, 2 * 28 + 3 * 2)
+        XCTAssertFalse(try fm.contentsOfDirectory(atPath: out).contains { $0.contains(".tmp-") })
+        XCTAssertTrue(s.losses.allSatisfy { $0.value.isFinite && $0.value > 0 })
+    }
+
+    func testVAELossFalls() throws {
+        let r = try load("""
+        genc: 1
+        name: tiny-vae
+        dims: {batch: 16, latent: 4}
+        inputs:
+          x: [batch, 784]
+        networks:
+          encoder:
+            in: {x: [batch, 784]}
+            graph:
+              h: {dense: {units: 32, activation: relu}, from: x}
+              mu: {dense: latent, from: h}
+              logvar: {dense: latent, from: h}
+            out: [mu, logvar]
+          decoder:
+            in: {z: [batch, latent]}
+            layers:
+              - dense: {units: 32, activation: relu}
+              - dense: 784
+        objectives:
+          elbo:
+            graph:
+              enc: encoder(x)
+              z: enc.mu + exp(0.5 * enc.logvar) * normal_like(enc.mu)
+            minimize: (sum(bce_logits(decoder(z), x)) + sum(kl_normal(enc.mu, enc.logvar))) / batch
+            update: [encoder, decoder]
+        train:
+          data:
+            x: {dataset: shapes, split: train, scale: [0, 1]}
+          optimizer: {adam: {lr: 3.0e-3}}
+          steps: 120
+          seed: 1
+        """)
+        let t = try trainer(r, out: try Self.temporaryDirectory())
+        _ = try t.run()
+        let file = try SafeTensors.read(path: t.options.checkpointPath)
+        let h = try XCTUnwrap(file["run.loss.elbo"]?.floats)
+        XCTAssertEqual(h.count, 120)
+        let first = h.prefix(10).reduce(0, +) / 10, last = h.suffix(10).reduce(0, +) / 10
+        XCTAssertLessThan(last, 0.6 * first, "ELBO \(first) → \(last)")
+    }
+
+    func testMissingDatasetIsADiagnosticAtTheBinding() throws {
+        let r = try load(Self.ganModel(dataDirectory: "/nonexistent/genc-data"))
+        XCTAssertThrowsError(try trainer(r, out: try Self.temporaryDirectory())) { e in
+            guard let d = e as? Diagnostic else { return XCTFail("\(e)") }
+            XCTAssertTrue(d.message.contains("/nonexistent/genc-data"), d.message)
+            XCTAssertEqual(d.range?.start.line, 32)
+        }
+    }
+}
