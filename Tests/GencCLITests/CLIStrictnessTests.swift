@@ -56,8 +56,11 @@ final class CLIStrictnessTests: XCTestCase {
         try usage(["eval", "--objective", "g_los", model], "did you mean 'g_loss'")
     }
 
-    func testRunSaysItIsNotAvailableYet() throws {
-        try usage(["run", model], "genc run is not available in this version")
+    func testRunRejectsBadCounts() throws {
+        try usage(["run", model, "--steps", "-1"], "--steps must be from 0")
+        try usage(["run", model, "--epochs", "0"], "--epochs must be from 1")
+        try usage(["run", model, "--threads", "0"], "--threads must be a whole number")
+        try usage(["run", "--dim", "batch=0", model], "--dim expects NAME=VALUE")
     }
 
     func testJSONOnFailureEverywhere() throws {

@@ -62,14 +62,17 @@ final class CLIUsageJSONTests: XCTestCase {
         }
     }
 
-    func testRunIsListedAsNotAvailableAndHasHelp() throws {
-        let top = try GencBinary.run(["--help"])
-        XCTAssertEqual(top.status, 0)
-        XCTAssertTrue(top.stdout.contains("run") && top.stdout.contains("not available yet"), top.stdout)
+    func testRunHasHelpAndRejectsContradictoryOptions() throws {
         let help = try GencBinary.run(["run", "--help"])
         XCTAssertEqual(help.status, 0, help.stderr)
-        XCTAssertTrue(help.stdout.contains("not available yet"), help.stdout)
-        try usage(["run", model, "--steps", "3"], "not available")
+        XCTAssertTrue(help.stdout.contains("--resume") && help.stdout.contains("--sample-only"), help.stdout)
+        try usage(["run", model, "--epochs", "1", "--steps", "3"], "give --epochs or --steps, not both")
+        try usage(["run", model, "--sample-only"], "--sample-only needs --weights FILE")
+        try usage(["run", model, "--count", "4"], "--count applies to --sample-only")
+        try usage(["run", model, "--weights", "w.safetensors"], "--weights is for --sample-only")
+        try usage(["run", model, "--checkpoint-every", "0"], "--checkpoint-every must be at least 1")
+        try usage(["run", model, "--progress", "fancy"], "--progress must be auto, bar, lines or none")
+        try usage(["eval", model, "--split", "validation"], "--split must be train or test")
     }
 
     func testHelpAndVersionAreNotErrors() throws {
