@@ -123,7 +123,7 @@ struct Run: ParsableCommand {
         let epochs = Self.short(s.epochsDone)
         if s.interrupted {
             Output.stdout("interrupted at step \(s.steps) of \(trainer.totalSteps) (epoch \(epochs)); running loss \(losses)\n")
-            Output.stdout("checkpoint: \(options.checkpointPath)\ncontinue with: genc run \(model.file) --resume \(options.checkpointPath)\n")
+            Output.stdout("checkpoint: \(options.checkpointPath)\ncontinue with: genc run \(model.file) --out \(options.outDirectory) --resume \(options.checkpointPath)\n")
             throw ExitCode(130)
         }
         Output.stdout("\(spec.name.value): \(s.steps) steps (\(epochs) epochs) in \(Self.duration(s.seconds)); running loss \(losses)\n")

@@ -204,6 +204,30 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(s1.stdout, s2.stdout)
     }
 
+    func testCtrlCWritesACheckpointAndExits130() throws {
+        let model = try vae(epochs: 100_000)
+        let p = Process()
+        p.executableURL = GencBinary.url
+        p.arguments = ["run", model, "--out", dir + "/int", "--threads", "1", "--progress", "none"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let start = Date()
+        // Interrupt once training is under way (the first epoch's grid is written).
+        while !FileManager.default.fileExists(atPath: dir + "/int/samples-epoch-001.png"), Date().timeIntervalSince(start) < 60 { usleep(5000) }
+        kill(p.processIdentifier, SIGINT)
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, out)
+        XCTAssertTrue(out.contains("interrupted at step"), out)
+        XCTAssertTrue(out.contains("--resume \(dir)/int/checkpoint.safetensors"), out)
+        let file = try SafeTensors.read(path: dir + "/int/checkpoint.safetensors")
+        let step = try XCTUnwrap(Int(file.metadata["step"] ?? ""))
+        XCTAssertGreaterThanOrEqual(step, 6)
+        XCTAssertEqual(file["run.loss.elbo"]?.shape, [step])
+    }
+
     /// SIGKILL at random moments of a run that writes its checkpoint every
     /// step (so most of its time is spent writing it): the checkpoint left
     /// behind is always complete, and the run resumes from it.
