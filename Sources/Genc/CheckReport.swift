@@ -96,6 +96,7 @@ public struct CheckReport {
         }
         if let s = spec.sample {
             if let i = s.images { out += "sample:      images \(i.grid.rows)x\(i.grid.columns) of \(i.from) -> \(i.to)\n" }
+            if let r = s.reconstructions { out += "sample:      reconstructions of \(r.grid.rows)x\(r.grid.columns) test images of '\(r.input.value)' by \(r.from) -> \(r.to)\n" }
             if let t = s.text { out += "sample:      text from \(t.network.value), \(t.length) characters, temperature \(t.temperature)\n" }
         }
         return out

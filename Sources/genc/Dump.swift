@@ -38,6 +38,9 @@ struct Dump: ParsableCommand {
     @Option(help: "The objective whose program to print (default: the first scheduled).")
     var objective: String?
 
+    @Option(help: ArgumentHelp("With --program sample: which sampler (default: the first the model has).", valueName: "images|reconstructions|text"))
+    var sampler: String?
+
     @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: Format = .text
 
@@ -48,6 +51,10 @@ struct Dump: ParsableCommand {
     func validate() throws {
         if let c = collapse, format != .dot {
             throw ValidationError("--collapse \(c.rawValue) applies to --format dot, not --format \(format.rawValue)")
+        }
+        if let s = sampler {
+            guard ["images", "reconstructions", "text"].contains(s) else { throw ValidationError("--sampler must be images, reconstructions or text, got '\(s)'") }
+            guard program == .sample else { throw ValidationError("--sampler applies to --program sample") }
         }
     }
 
@@ -83,10 +90,19 @@ struct Dump: ParsableCommand {
             let name: String
             switch program {
             case .sample:
-                guard let p = models.programs.first(where: { $0.mode == .sample }) else {
+                let samplers = models.programs.filter { $0.mode == .sample }
+                guard let first = samplers.first else {
                     throw ValidationError("the model has no 'sample:' section, so no sampling program")
                 }
-                name = p.name
+                if let s = sampler {
+                    let wanted = Lowering.programName(.sample, s)
+                    guard samplers.contains(where: { $0.name == wanted }) else {
+                        throw ValidationError("the model has no '\(s)' sampler; it has \(samplers.map { String($0.name.dropFirst("sample.".count)) }.joined(separator: ", "))")
+                    }
+                    name = wanted
+                } else {
+                    name = first.name
+                }
             case .train, .grad, .eval:
                 let objectives = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)
                 guard let o = objective ?? objectives.first ?? spec.objectives.first?.name else {

@@ -63,4 +63,20 @@ final class DumpCommandTests: XCTestCase {
         XCTAssertEqual(lstm["networks"]?["charlm"]?["params"], .int(885_474))
         XCTAssertEqual(lstm["networks"]?["charlm"]?["state"], .int(0))
     }
+
+    func testSamplerChoosesTheSamplingProgram() throws {
+        let vae = Repository.path("models/vae.yaml")
+        let first = try GencBinary.run(["dump", "--program", "sample", vae])
+        XCTAssertTrue(first.stdout.hasPrefix("graph \"vae.sample.images\""), first.stdout)
+        let rec = try GencBinary.run(["dump", "--program", "sample", "--sampler", "reconstructions", vae])
+        XCTAssertEqual(rec.status, 0, rec.stderr)
+        XCTAssertTrue(rec.stdout.hasPrefix("graph \"vae.sample.reconstructions\""), rec.stdout)
+        XCTAssertTrue(rec.stdout.contains("input {name: \"x\"}"), rec.stdout)
+        let none = try GencBinary.run(["dump", "--program", "sample", "--sampler", "text", vae])
+        XCTAssertEqual(none.status, 64)
+        XCTAssertTrue(none.stderr.contains("the model has no 'text' sampler; it has images, reconstructions"), none.stderr)
+        let wrong = try GencBinary.run(["dump", "--sampler", "images", vae])
+        XCTAssertEqual(wrong.status, 64)
+        XCTAssertTrue(wrong.stderr.contains("--sampler applies to --program sample"), wrong.stderr)
+    }
 }
