@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "GencPlan", dependencies: ["GencIR"]),
 
         .target(name: "GencKernels", dependencies: ["CBLAS"]),
-        .target(name: "GencRuntime", dependencies: ["GencIR", "GencPlan", "GencKernels"]),
+        .target(name: "GencRuntime", dependencies: ["GencSupport", "GencIR", "GencPlan", "GencKernels"]),
 
         // Training and sampling: data loaders, the loop, checkpoints, image and text writers.
         .target(name: "GencTrain", dependencies: ["GencSupport", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencKernels", "GencRuntime", "CZlib", "CPNG"]),

@@ -1,5 +1,7 @@
 // Encoding and writing safetensors: deterministic layout, atomic writes.
 
+import GencSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -89,54 +91,16 @@ extension SafeTensors {
         return out
     }
 
-    /// Writes the file atomically: into a new temporary file in the same
-    /// directory, fsync'd, then renamed over `path`. On failure the temporary
-    /// file is removed and whatever was at `path` is untouched.
+    /// Writes the file atomically (`AtomicFile`): into a new temporary file
+    /// in the same directory, fsync'd, then renamed over `path`. On failure
+    /// the temporary file is removed and whatever was at `path` is untouched.
     public func write(path: String) throws(SafeTensorsError) {
         try validate()
         let ordered = sortedTensors
-        let header = headerBytes(ordered)
-
-        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        guard !base.isEmpty else { throw SafeTensorsError("cannot write '\(path)': not a file name") }
-
-        var temporary = ""
-        var fd: Int32 = -1
-        for _ in 0..<100 {
-            let tag = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-            temporary = "\(directory).\(base).tmp-\(getpid())-\(tag)"
-            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-            if fd >= 0 || errno != EEXIST { break }
-        }
-        guard fd >= 0 else {
-            throw SafeTensorsError("cannot write '\(path)': cannot create a temporary file: \(errnoText())")
-        }
-        func fail(_ what: String) -> SafeTensorsError {
-            let e = SafeTensorsError("cannot write '\(path)': \(what)")
-            if fd >= 0 { close(fd); fd = -1 }
-            unlink(temporary)
-            return e
-        }
-        do throws(SafeTensorsError) {
-            try writeFully(fd, header)
-            for (_, t) in ordered { try writeFully(fd, t.bytes) }
+        do throws(OutputError) {
+            try AtomicFile.write(parts: [headerBytes(ordered)] + ordered.map(\.tensor.bytes), to: path)
         } catch {
-            throw fail(error.message)
-        }
-        if fsync(fd) != 0 { throw fail("fsync: \(errnoText())") }
-        let closed = close(fd)
-        fd = -1
-        if closed != 0 { throw fail("close: \(errnoText())") }
-        if rename(temporary, path) != 0 { throw fail("rename: \(errnoText())") }
-        // Make the rename itself durable; not every file system allows
-        // fsync on a directory, and the file is already in place, so this is
-        // best effort.
-        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
+            throw SafeTensorsError(error.message)
         }
     }
 }
@@ -177,18 +141,4 @@ func preadFully(_ fd: Int32, count: Int, offset: Int) throws(SafeTensorsError) -
         done += n
     }
     return out
-}
-
-func writeFully(_ fd: Int32, _ bytes: [UInt8]) throws(SafeTensorsError) {
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeBytes { buf in
-            write(fd, buf.baseAddress! + done, bytes.count - done)
-        }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw SafeTensorsError("write: \(errnoText())")
-        }
-        done += n
-    }
 }

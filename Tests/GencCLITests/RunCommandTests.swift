@@ -17,24 +17,11 @@ final class RunCommandTests: XCTestCase {
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("genc-run-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try Self.writeIDX(dir + "/data/train-images-idx3-ubyte", count: 48)
-        try Self.writeIDX(dir + "/data/t10k-images-idx3-ubyte", count: 20)
+        try IDXFixture.write(dir + "/data/train-images-idx3-ubyte", count: 48)
+        try IDXFixture.write(dir + "/data/t10k-images-idx3-ubyte", count: 20)
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
-    static func writeIDX(_ path: String, count: Int) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var bytes: [UInt8] = [0, 0, 8, 3]
-        for v in [count, 28, 28] { bytes += [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
-        for i in 0..<count {
-            var img = [UInt8](repeating: 0, count: 784)
-            let r = 4 + (i * 7) % 16, c = 4 + (i * 5) % 16
-            for y in r..<(r + 8) { for x in c..<(c + 8) { img[y * 28 + x] = 200 } }
-            bytes += img
-        }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
 
     /// A VAE on the test's IDX files (batch 8: 6 batches per epoch), with
     /// `units` hidden units (large makes a large checkpoint).

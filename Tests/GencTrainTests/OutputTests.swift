@@ -1,5 +1,6 @@
 // The output writers: atomic files and directories, PNG, image grids, the loss plot.
 
+import GencSupport
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

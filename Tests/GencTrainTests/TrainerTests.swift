@@ -3,6 +3,7 @@ import Genc
 import GencRuntime
 import GencSpec
 import GencSupport
+import GencTestSupport
 import GencTrain
 import XCTest
 
@@ -61,24 +62,10 @@ final class TrainerTests: XCTestCase {
         return d
     }
 
-    /// IDX images: `count` 28×28 images of a bright square at a position
-    /// that depends on the index.
-    static func writeIDX(_ path: String, count: Int) throws {
-        var bytes: [UInt8] = [0, 0, 8, 3]
-        for v in [count, 28, 28] { bytes += [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
-        for i in 0..<count {
-            var img = [UInt8](repeating: 0, count: 784)
-            let r = 4 + (i * 7) % 16, c = 4 + (i * 5) % 16
-            for y in r..<(r + 8) { for x in c..<(c + 8) { img[y * 28 + x] = UInt8(128 + (i * 37) % 128) } }
-            bytes += img
-        }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
-
     static func dataDirectory() throws -> String {
         let d = try temporaryDirectory()
-        try writeIDX(d + "/train-images-idx3-ubyte", count: 32)
-        try writeIDX(d + "/t10k-images-idx3-ubyte", count: 16)
+        try IDXFixture.write(d + "/train-images-idx3-ubyte", count: 32)
+        try IDXFixture.write(d + "/t10k-images-idx3-ubyte", count: 16)
         return d
     }
 

@@ -180,29 +180,3 @@ public final class DataStream: @unchecked Sendable {
         return order
     }
 }
-
-/// Sebastiano Vigna's SplitMix64: a 64-bit state stepped by the golden gamma,
-/// each output the Seeds.mix finaliser of the state.
-private struct SplitMix64 {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A value in 0..<bound (Lemire's multiply-shift, with rejection, so unbiased).
-    mutating func next(below bound: Int) -> Int {
-        let n = UInt64(bound)
-        var m = next().multipliedFullWidth(by: n)
-        if m.low < n {
-            let threshold = (0 &- n) % n
-            while m.low < threshold { m = next().multipliedFullWidth(by: n) }
-        }
-        return Int(m.high)
-    }
-}

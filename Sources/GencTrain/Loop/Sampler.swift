@@ -208,7 +208,7 @@ public final class Sampler {
             carried.append((out.pointer, inp.pointer, inp.type.byteCount))
         }
         let vocab = logits.type.shape.last ?? 1
-        var rng = SampleRandom(Seeds.derive(seed, "text"))
+        var rng = SplitMix64(Seeds.derive(seed, "text"))
         var primeIDs = Dataset.encode(Array(primeText.utf8), encoding)
         if primeIDs.isEmpty { primeIDs = Dataset.encode([10], encoding) }
         let tokenPointer = token.pointer.assumingMemoryBound(to: Int32.self)
@@ -258,19 +258,4 @@ extension NoiseSpec {
         case let .uniform(l, h): return .uniform(low: l, high: h)
         }
     }
-}
-
-/// SplitMix64: the draws of text sampling.
-struct SampleRandom {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform on [0, 1) with 53 bits.
-    mutating func nextUniform() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

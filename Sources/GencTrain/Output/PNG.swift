@@ -6,6 +6,7 @@
 // nothing below installs an error handler or calls the png_struct API.
 
 import CPNG
+import GencSupport
 
 /// PNG encoding and decoding of 8-bit gray (1 channel) and RGB (3 channels) images.
 public enum PNG {

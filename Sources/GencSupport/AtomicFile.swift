@@ -1,7 +1,8 @@
-// Writing what a run leaves behind so that a crash, a full disk or a kill
-// never leaves a half-written file: the bytes go to a new temporary file in
-// the same directory, are fsync'd, and only then renamed over the target
-// (the same protocol as `SafeTensors.write(path:)`). Errors are values.
+// Every file genc writes (checkpoints, samples, plots, gradients) goes
+// through here, so that a crash, a full disk or a kill never leaves a
+// half-written file: the bytes go to a new temporary file in the same
+// directory, are fsync'd, and only then renamed over the target. Errors are
+// values.
 
 #if canImport(Glibc)
 import Glibc
@@ -33,6 +34,12 @@ public enum AtomicFile {
     /// The new file's mode is 0o666 & ~umask. A symbolic link at `path` is
     /// replaced by the file, not followed.
     public static func write(_ bytes: [UInt8], to path: String) throws(OutputError) {
+        try write(parts: [bytes], to: path)
+    }
+
+    /// The concatenation of `parts`, written atomically as above (a
+    /// safetensors header and its tensors, without copying them into one buffer).
+    public static func write(parts: [[UInt8]], to path: String) throws(OutputError) {
         let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
         let directory = slash.map { String(path[...$0]) } ?? ""
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -55,7 +62,9 @@ public enum AtomicFile {
             unlink(temporary)
             return e
         }
-        if let problem = writeFully(fd, bytes) { throw fail("write: \(problem)") }
+        for bytes in parts {
+            if let problem = writeFully(fd, bytes) { throw fail("write: \(problem)") }
+        }
         if fsync(fd) != 0 { throw fail("fsync: \(systemError())") }
         let closed = close(fd)
         fd = -1
