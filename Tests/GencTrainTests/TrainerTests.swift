@@ -4,7 +4,7 @@ import GencRuntime
 import GencSpec
 import GencSupport
 import GencTestSupport
-import GencTrain
+@testable import GencTrain
 import XCTest
 
 /// Small models in training: resume is bit-exact, the loss falls, the
@@ -164,6 +164,27 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(png.height, 2 * 28 + 3 * 2)
         XCTAssertFalse(try fm.contentsOfDirectory(atPath: out).contains { $0.contains(".tmp-") })
         XCTAssertTrue(s.losses.allSatisfy { $0.value.isFinite && $0.value > 0 })
+    }
+
+    /// LANGUAGE.md §2: one noise draw per step, seen by every objective of
+    /// the step; a new draw the next step.
+    func testNoiseIsDrawnOncePerStepForTheWholeSchedule() throws {
+        let data = try Self.dataDirectory()
+        let r = try load(Self.ganModel(dataDirectory: data))
+        let t = try trainer(r, out: try Self.temporaryDirectory(), steps: 1)
+        _ = try t.run()
+        XCTAssertEqual(t.steps.map(\.name), ["d_loss", "g_loss"])
+        func z(_ k: Int) throws -> [Float] {
+            let b = try XCTUnwrap(t.steps[k].executable.inputBuffer("z"))
+            return Array(UnsafeBufferPointer(start: b.pointer.assumingMemoryBound(to: Float.self), count: b.type.elementCount))
+        }
+        let first = try z(0)
+        XCTAssertEqual(first, try z(1))
+        XCTAssertEqual(first.count, 8 * 4)
+        let t2 = try trainer(r, out: try Self.temporaryDirectory(), steps: 2)
+        _ = try t2.run()
+        let b = try XCTUnwrap(t2.steps[0].executable.inputBuffer("z"))
+        XCTAssertNotEqual(Array(UnsafeBufferPointer(start: b.pointer.assumingMemoryBound(to: Float.self), count: 32)), first)
     }
 
     func testVAELossFalls() throws {
