@@ -1,8 +1,8 @@
 import GencIR
 
 /// For each arena value, the interval of steps during which it must exist:
-/// from the step that writes it to the last step that reads it (values read
-/// as outputs or state updates live to the end).
+/// from the step that writes it to the last step that reads it (`pinned`
+/// values — the program's inputs, outputs and copied updates — live to the end).
 public struct Liveness: Sendable {
     /// `intervals[slot]` = (first, last) step index, or nil for persistent slots.
     public var intervals: [(first: Int, last: Int)?]

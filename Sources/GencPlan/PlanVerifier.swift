@@ -59,8 +59,9 @@ public enum PlanVerifier {
             written.insert(step.output)
         }
         // No overlap among simultaneously live arena values.
+        // Inputs stay live for the whole run: a caller may set them once and run many times.
         let liveness = Liveness(steps: p.steps, slots: p.slots, inputs: p.inputs.map(\.slot),
-                                pinned: p.outputs.map(\.slot) + p.copiedUpdates.map(\.slot))
+                                pinned: p.inputs.map(\.slot) + p.outputs.map(\.slot) + p.copiedUpdates.map(\.slot))
         var live: [(slot: Int, lo: Int, hi: Int, first: Int, last: Int)] = []
         for (s, iv) in liveness.intervals.enumerated() {
             guard let iv, case let .arena(offset) = p.slots[s].storage else { continue }

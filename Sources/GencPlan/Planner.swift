@@ -3,9 +3,11 @@ import GencIR
 /// Turns a program's graph into a Plan: one step per computing node, one
 /// slot per value, leaves bound to persistent buffers or inputs.
 ///
-/// This first planner gives every arena value its own slot (arena bytes =
-/// naive bytes); it guarantees the Plan is valid for `PlanVerifier`. Reshape
-/// is a copy here; a later planner may alias it. An update of a persistent
+/// Arena offsets come from `ArenaAssignment`: values that are never live at
+/// the same time share bytes; the program's inputs, its outputs and the
+/// values of copied updates stay live for the whole run (inputs may be set
+/// once and run many times). It guarantees the Plan is valid for
+/// `PlanVerifier`. Reshape is a copy here; a later planner may alias it. An update of a persistent
 /// leaf is written in place by the step that computes the new value when
 /// every read of the old value comes before that step (or is that step,
 /// reading element for element); otherwise it is copied at the end.
@@ -58,6 +60,7 @@ public enum Planner {
         var persistent: [PersistentBuffer] = []
         var persistentIndex: [String: Int] = [:]
         var inputs: [Plan.NamedSlot] = []
+        // Every value its own buffer: the naive size, and a valid layout until offsets are assigned.
         var offset = 0
         func arenaSlot(_ t: TensorType) -> Slot {
             defer { offset += aligned(t.byteCount) }
@@ -101,8 +104,17 @@ public enum Planner {
             return Plan.PersistentUpdate(buffer: k, slot: u.value.id, inPlace: inPlace[u.value.id] != nil)
         }
         let liveness = Liveness(steps: steps, slots: slots, inputs: inputs.map(\.slot),
-                                pinned: outputs.map(\.slot) + updates.filter { !$0.inPlace }.map(\.slot))
-        let report = PlanReport(arenaBytes: offset, naiveBytes: offset,
+                                pinned: inputs.map(\.slot) + outputs.map(\.slot) + updates.filter { !$0.inPlace }.map(\.slot))
+        var requests: [ArenaAssignment.Request] = []
+        for (k, iv) in liveness.intervals.enumerated() {
+            guard let iv, case .arena = slots[k].storage else { continue }
+            requests.append(ArenaAssignment.Request(slot: k, first: iv.first, last: iv.last, bytes: aligned(slots[k].type.byteCount)))
+        }
+        let naive = offset
+        let layout = ArenaAssignment.assign(requests)
+        for (k, o) in layout.offsets { slots[k].storage = .arena(offset: o) }
+        offset = layout.bytes
+        let report = PlanReport(arenaBytes: offset, naiveBytes: naive,
                                 lowerBoundBytes: liveness.peakBytes(slots, steps: steps.count),
                                 persistentBytes: persistent.reduce(0) { $0 + $1.type.byteCount },
                                 flops: steps.reduce(0) { let (t, o) = $0.addingReportingOverflow(flops($1, slots)); return o ? Int.max : t })

@@ -70,8 +70,11 @@ final class ReferenceModelTests: XCTestCase {
             for p in model.programs {
                 let plan = try Compiler.plan(p, model: model)
                 XCTAssertEqual(PlanVerifier.verify(plan), [], "\(f) \(p.name)")
-                XCTAssertEqual(plan.report.arenaBytes, plan.report.naiveBytes, "the first planner gives every value its own slot")
+                // Values not live together share bytes; the arena is never below what is live at the peak.
+                XCTAssertLessThanOrEqual(plan.report.arenaBytes, plan.report.naiveBytes)
                 XCTAssertLessThanOrEqual(plan.report.lowerBoundBytes, plan.report.arenaBytes)
+                // The linear scan stays near the peak: at most 1.7x on these models (docs/runtime.md).
+                XCTAssertLessThanOrEqual(Double(plan.report.arenaBytes), 2.0 * Double(plan.report.lowerBoundBytes), "\(f) \(p.name)")
                 XCTAssertGreaterThan(plan.report.lowerBoundBytes, 0)
             }
         }
