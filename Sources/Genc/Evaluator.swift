@@ -111,8 +111,9 @@ public struct Evaluator {
     public struct SplitResult: Sendable {
         public var name: String
         public var value: Double
-        /// Complete batches evaluated, and samples they hold.
+        /// Complete batches evaluated (of `available` in the split), and samples they hold.
         public var batches: Int
+        public var available: Int
         public var samples: Int
         /// Samples of the split left out because they do not fill a batch.
         public var leftOut: Int
@@ -124,7 +125,8 @@ public struct Evaluator {
     /// fresh values each batch (from `seed` and the batch number). A
     /// remainder smaller than one batch is left out (reported in
     /// `leftOut`); `--dim batch=N` with N dividing the split covers it all.
-    public func evaluate(split: DatasetSpec.Split, objectives requested: [String], weights: SafeTensors?) throws -> [SplitResult] {
+    /// `maxBatches` stops after that many batches (the first ones, in dataset order).
+    public func evaluate(split: DatasetSpec.Split, objectives requested: [String], weights: SafeTensors?, maxBatches: Int? = nil) throws -> [SplitResult] {
         let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
         let bindings = spec.train?.data ?? []
         var results: [SplitResult] = []
@@ -172,7 +174,8 @@ public struct Evaluator {
                 }
             }
             guard let loss = exe.outputBuffer("loss") else { throw RuntimeError("objective '\(name)' produced no loss") }
-            let batches = feeds.map(\.stream.batchesPerEpoch).min() ?? 1
+            let available = feeds.map(\.stream.batchesPerEpoch).min() ?? 1
+            let batches = min(available, maxBatches ?? available)
             guard batches >= 1 else {
                 throw RuntimeError("the \(split.rawValue) split has fewer samples than one batch of '\(name)' (\(feeds.first?.stream.batch ?? 0)); choose a smaller --dim batch")
             }
@@ -186,8 +189,8 @@ public struct Evaluator {
             }
             let perBatch = feeds.first?.stream.batch ?? 1
             let samples = feeds.first?.stream.samples ?? batches
-            results.append(SplitResult(name: name, value: total / Double(batches), batches: batches, samples: batches * perBatch,
-                                       leftOut: max(0, samples - batches * perBatch)))
+            results.append(SplitResult(name: name, value: total / Double(batches), batches: batches, available: available, samples: batches * perBatch,
+                                       leftOut: max(0, samples - available * perBatch)))
         }
         return results
     }

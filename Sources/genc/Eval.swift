@@ -27,6 +27,9 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Average every objective over the whole train or test split of its datasets (complete batches, in dataset order).", valueName: "train|test"))
     var split: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --split: only the first N batches of the split.", valueName: "N"))
+    var batches: Int?
+
     @Option(help: "The objective to evaluate (repeatable; default: all).")
     var objective: [String] = []
 
@@ -43,6 +46,10 @@ struct Eval: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if let n = batches {
+            guard split != nil else { throw ValidationError("--batches applies to --split") }
+            guard n >= 1 else { throw ValidationError("--batches must be at least 1, got \(n)") }
+        }
         if let s = split {
             guard DatasetSpec.Split(rawValue: s) != nil else { throw ValidationError("--split must be train or test, got '\(s)'") }
             if inputs != nil { throw ValidationError("--split reads the inputs from the model's datasets; --inputs does not apply") }
@@ -71,12 +78,14 @@ struct Eval: ParsableCommand {
             let evaluator = Evaluator(spec: spec, model: lowered, threads: threads, seed: seed, memoryLimit: memory.limit, plans: result.plans)
             var values: [(name: String, value: Double)]
             if let s = split.flatMap(DatasetSpec.Split.init(rawValue:)) {
-                let results = try evaluator.evaluate(split: s, objectives: objective, weights: w)
+                let results = try evaluator.evaluate(split: s, objectives: objective, weights: w, maxBatches: batches)
                 values = results.map { ($0.name, $0.value) }
                 if !json {
                     for r in results {
                         Output.stdout("\(r.name): \(r.value)\n")
-                        Output.stderr("\(r.name): mean over the \(s.rawValue) split: \(r.batches) batch\(r.batches == 1 ? "" : "es"), \(r.samples) samples\(r.leftOut > 0 ? " (\(r.leftOut) left out: fewer than one batch)" : "")\n")
+                        let which = r.batches < r.available ? "the first \(r.batches) of \(r.available) batches" : "\(r.batches) batch\(r.batches == 1 ? "" : "es")"
+                        let rest = r.batches == r.available && r.leftOut > 0 ? " (\(r.leftOut) left out: fewer than one batch)" : ""
+                        Output.stderr("\(r.name): mean over the \(s.rawValue) split: \(which), \(r.samples) samples\(rest)\n")
                     }
                     return
                 }

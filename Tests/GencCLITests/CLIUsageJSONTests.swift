@@ -73,6 +73,7 @@ final class CLIUsageJSONTests: XCTestCase {
         try usage(["run", model, "--checkpoint-every", "0"], "--checkpoint-every must be at least 1")
         try usage(["run", model, "--progress", "fancy"], "--progress must be auto, bar, lines or none")
         try usage(["eval", model, "--split", "validation"], "--split must be train or test")
+        try usage(["eval", model, "--batches", "3"], "--batches applies to --split")
     }
 
     func testHelpAndVersionAreNotErrors() throws {

@@ -109,6 +109,9 @@ final class RunCommandTests: XCTestCase {
         let e4 = try GencBinary.run(["eval", model, "--split", "test", "--dim", "batch=4", "--weights", out + "/checkpoint.safetensors"], timeout: 60)
         XCTAssertEqual(e4.status, 0, e4.stderr)
         XCTAssertTrue(e4.stderr.contains("5 batches, 20 samples"), e4.stderr)
+        let e1 = try GencBinary.run(["eval", model, "--split", "test", "--batches", "1", "--weights", out + "/checkpoint.safetensors"], timeout: 60)
+        XCTAssertEqual(e1.status, 0, e1.stderr)
+        XCTAssertTrue(e1.stderr.contains("the first 1 of 2 batches, 8 samples"), e1.stderr)
     }
 
     func testResumeThroughTheCommandLineMatchesOneRun() throws {
