@@ -38,13 +38,13 @@ for m in "${models[@]}"; do
   case "$m" in
     vae)
       say "test-set negative ELBO (nats/image), reference 262.1 (262.0-262.2):"
-      say "  batch 100 (all 10,000 test images): $("$genc" eval "models/$m.yaml" --split test --weights "$dir/checkpoint.safetensors" --dim batch=100 --threads "$threads")"
-      say "  batch 128 (78 batches):             $("$genc" eval "models/$m.yaml" --split test --weights "$dir/checkpoint.safetensors" --threads "$threads")"
+      say "  batch 100 (all 10,000 test images): $("$genc" eval "models/$m.yaml" --split test --weights "$dir/checkpoint.safetensors" --dim batch=100 --threads "$threads" 2>/dev/null)"
+      say "  batch 128 (78 batches):             $("$genc" eval "models/$m.yaml" --split test --weights "$dir/checkpoint.safetensors" --threads "$threads" 2>/dev/null)"
       ;;
     char-lstm)
       say "held-out loss (nats/char), reference 1.59 (lstm_fortunes.py: the first 40 batches of the last 5%):"
-      say "  first 40 batches:            $("$genc" eval "models/$m.yaml" --split test --batches 40 --weights "$dir/checkpoint.safetensors" --threads "$threads")"
-      say "  every batch of the last 5%:  $("$genc" eval "models/$m.yaml" --split test --weights "$dir/checkpoint.safetensors" --threads "$threads")"
+      say "  first 40 batches:            $("$genc" eval "models/$m.yaml" --split test --batches 40 --weights "$dir/checkpoint.safetensors" --threads "$threads" 2>/dev/null)"
+      say "  every batch of the last 5%:  $("$genc" eval "models/$m.yaml" --split test --weights "$dir/checkpoint.safetensors" --threads "$threads" 2>/dev/null)"
       say "running training loss at steps 500, 1000, 2000 (reference 2.02, 1.81, 1.67):"
       python3 - "$dir/metrics.jsonl" <<'PY' | tee -a "$summary"
 import json, sys
