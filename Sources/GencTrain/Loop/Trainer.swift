@@ -63,6 +63,7 @@ public final class Trainer {
     var history: [String: [Float]]
     var log: UnsafeMutablePointer<FILE>?
     var wroteEpochSamples: [String] = []
+    var lastRecords = -Double.infinity
 
     public init(spec: ModelSpec, model: LoweredModel, plans: [String: Plan], options: RunOptions) throws {
         guard let train = spec.train else {
@@ -228,7 +229,7 @@ public final class Trainer {
                 try endOfEpoch(step / batchesPerEpoch, progress: progress)
             }
             if let every = options.checkpointEvery, step % every == 0, step < totalSteps {
-                try writeCheckpoint()
+                try writeCheckpoint(final: false)
             }
             if interruptRequested != 0 && step < totalSteps {
                 interrupted = true
@@ -279,15 +280,22 @@ public final class Trainer {
         }
     }
 
-    /// The checkpoint, then the metrics file and the plot (so that what a
-    /// killed run leaves agrees with its checkpoint).
-    public func writeCheckpoint() throws {
+    /// The checkpoint, then the metrics file and the plot. Those two are
+    /// made from the whole history, so between checkpoints they are
+    /// rewritten at most every 30 s (`--checkpoint-every 1` stays linear in
+    /// the steps); the last checkpoint of a run always rewrites them, and
+    /// the checkpoint itself always holds the whole history.
+    public func writeCheckpoint(final: Bool = true) throws {
         let c = Checkpoint(model: spec.name.value, step: step, seed: seed, batchesPerEpoch: batchesPerEpoch, schedule: schedule, history: history)
         let path = options.checkpointPath
         let slash = path.lastIndex(of: "/")
         if let slash, slash != path.startIndex { try AtomicFile.createDirectory(String(path[..<slash])) }
         try c.write(store: store, to: path)
-        try writeRecords()
+        let now = Progress.now()
+        if final || now - lastRecords >= 30 {
+            try writeRecords()
+            lastRecords = now
+        }
     }
 
     /// `metrics.jsonl` and `loss.svg` from the history.
