@@ -43,6 +43,7 @@ enum Output {
         case let e as Diagnostic: d = e
         case let e as RuntimeError: d = Diagnostic(id: "runtime", message: e.message, at: nil, path: file)
         case let e as SafeTensorsError: d = Diagnostic(id: "safetensors", message: e.description, at: nil, path: file)
+        case let e as OutputError: d = Diagnostic(id: "output", message: e.message, at: nil, path: file)
         default: d = Diagnostic(id: "internal", message: "\(error)", at: nil, path: file)
         }
         diagnostics([d])

@@ -150,6 +150,9 @@ public final class Trainer {
         }
         totalSteps = total
 
+        // The output directory now, so that a bad --out fails before training starts.
+        try AtomicFile.createDirectory(options.outDirectory)
+
         // Weights: fresh, or the checkpoint's.
         store.initialize(seed: seed, threads: options.threads)
         history = Dictionary(uniqueKeysWithValues: schedule.map { ($0, []) })
