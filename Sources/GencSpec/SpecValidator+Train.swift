@@ -49,9 +49,16 @@ extension SpecValidator {
             report(SpecDiagnostics.conflictingKeys("epochs", "steps", in: "'train'", s.key.range, other: e.key.range))
             ok = false
         case let (e?, nil):
-            if let v = integer(e.value, "'epochs'", dimsAllowed: false) { length = .epochs(v) } else { ok = false }
+            if let v = integer(e.value, "'epochs'", dimsAllowed: false) {
+                // The same bounds as --epochs and --steps.
+                if v > 1_000_000 { report(SpecDiagnostics.outOfRange("'epochs'", "\(v)", expected: "at most 1000000", e.value.range)); ok = false }
+                length = .epochs(v)
+            } else { ok = false }
         case let (nil, s?):
-            if let v = integer(s.value, "'steps'", dimsAllowed: false) { length = .steps(v) } else { ok = false }
+            if let v = integer(s.value, "'steps'", dimsAllowed: false) {
+                if v > 1 << 40 { report(SpecDiagnostics.outOfRange("'steps'", "\(v)", expected: "at most 2^40", s.value.range)); ok = false }
+                length = .steps(v)
+            } else { ok = false }
         case (nil, nil):
             break
         }

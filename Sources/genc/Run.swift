@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import Foundation
 import Genc
 import GencLower
 import GencRuntime
@@ -123,7 +124,7 @@ struct Run: ParsableCommand {
         let epochs = Self.short(s.epochsDone)
         if s.interrupted {
             Output.stdout("interrupted at step \(s.steps) of \(trainer.totalSteps) (epoch \(epochs)); running loss \(losses)\n")
-            Output.stdout("checkpoint: \(options.checkpointPath)\ncontinue with: genc run \(model.file) --out \(options.outDirectory) --resume \(options.checkpointPath)\n")
+            Output.stdout("checkpoint: \(options.checkpointPath)\ncontinue with: \(resumeCommand(options))\n")
             throw ExitCode(130)
         }
         Output.stdout("\(spec.name.value): \(s.steps) steps (\(epochs) epochs) in \(Self.duration(s.seconds)); running loss \(losses)\n")
@@ -167,13 +168,34 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// The command that continues an interrupted run as it was started.
+    func resumeCommand(_ o: RunOptions) -> String {
+        var words = ["genc", "run", model.file] + model.dims.flatMap { ["--dim", $0] }
+        words += ["--out", o.outDirectory, "--resume", o.checkpointPath]
+        if let s = steps { words += ["--steps", String(s)] } else if let e = epochs { words += ["--epochs", String(e)] }
+        words += ["--threads", String(o.threads)]
+        if let c = checkpoint { words += ["--checkpoint", c] }
+        if let n = checkpointEvery { words += ["--checkpoint-every", String(n)] }
+        if let l = log { words += ["--log", l] }
+        return words.map(Self.shellQuoted).joined(separator: " ")
+    }
+
+    /// A word as a POSIX shell reads it back: as is when it is plain, else in single quotes.
+    static func shellQuoted(_ w: String) -> String {
+        let plain = !w.isEmpty && w.unicodeScalars.allSatisfy { c in
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-_./=:,+@%".unicodeScalars.contains(c)
+        }
+        return plain ? w : "'" + w.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     static func short(_ v: Double) -> String {
-        guard v.isFinite else { return "\(v)" }
+        guard v.isFinite, abs(v) < 1e15 else { return "\(v)" }
         let r = (v * 1000).rounded() / 1000
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
 
     static func duration(_ s: Double) -> String {
+        guard s.isFinite, s >= 0, s < 1e12 else { return "?" }
         let t = Int(s.rounded())
         return t < 60 ? "\(String(format1(s)))s" : "\(t / 60)m\(t % 60 < 10 ? "0" : "")\(t % 60)s"
     }

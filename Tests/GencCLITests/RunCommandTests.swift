@@ -194,6 +194,20 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(s1.stdout, s2.stdout)
     }
 
+    /// infogan-shapes schedules g_loss twice a step: the records name the
+    /// entries g_loss and g_loss#2, and the run resumes from its checkpoint.
+    func testAScheduleThatRepeatsAnObjectiveTrainsAndResumes() throws {
+        let model = Repository.path("models/examples/infogan-shapes.yaml")
+        let a = try GencBinary.run(["run", model, "--steps", "2", "--out", dir + "/ig", "--threads", "1"], timeout: 120)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        let b = try GencBinary.run(["run", model, "--steps", "3", "--out", dir + "/ig", "--threads", "1", "--resume", dir + "/ig/checkpoint.safetensors"], timeout: 120)
+        XCTAssertEqual(b.status, 0, b.stderr)
+        let lines = try String(contentsOfFile: dir + "/ig/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines[2].contains("\"g_loss\":") && lines[2].contains("\"g_loss#2\":"), String(lines[2]))
+        XCTAssertEqual(try SafeTensors.read(path: dir + "/ig/checkpoint.safetensors")["run.loss.g_loss#2"]?.shape, [3])
+    }
+
     func testCtrlCWritesACheckpointAndExits130() throws {
         let model = try vae(epochs: 100_000)
         let p = Process()
@@ -211,7 +225,8 @@ final class RunCommandTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 130, out)
         XCTAssertTrue(out.contains("interrupted at step"), out)
-        XCTAssertTrue(out.contains("--resume \(dir)/int/checkpoint.safetensors"), out)
+        // The command to continue repeats how the run was started.
+        XCTAssertTrue(out.contains("continue with: genc run \(model) --out \(dir)/int --resume \(dir)/int/checkpoint.safetensors --threads 1"), out)
         let file = try SafeTensors.read(path: dir + "/int/checkpoint.safetensors")
         let step = try XCTUnwrap(Int(file.metadata["step"] ?? ""))
         XCTAssertGreaterThanOrEqual(step, 6)

@@ -230,6 +230,18 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThan(last, 0.6 * first, "ELBO \(first) → \(last)")
     }
 
+    func testProgressFormatsAnyLoss() {
+        XCTAssertEqual(Progress.format(0.61234), "0.6123")
+        XCTAssertEqual(Progress.format(263.58), "263.6")
+        XCTAssertEqual(Progress.format(-1.5), "-1.5000")
+        // Finite but past Int: printed as a Double, not a trap.
+        XCTAssertEqual(Progress.format(1e22), "1e+22")
+        XCTAssertEqual(Progress.format(.infinity), "inf")
+        XCTAssertEqual(Progress.duration(125), "2m05s")
+        XCTAssertEqual(Progress.duration(1e300), "?")
+        XCTAssertEqual(Checkpoint.labels(["d", "g", "g", "d", "g"]), ["d", "g", "g#2", "d#2", "g#3"])
+    }
+
     func testMissingDatasetIsADiagnosticAtTheBinding() throws {
         let r = try load(Self.ganModel(dataDirectory: "/nonexistent/genc-data"))
         XCTAssertThrowsError(try trainer(r, out: try Self.temporaryDirectory())) { e in

@@ -20,7 +20,7 @@ public struct Checkpoint: Sendable {
     /// batch size would change the data order).
     public var batchesPerEpoch: Int
     public var schedule: [String]
-    /// Each objective's loss at every step so far.
+    /// Each schedule entry's loss at every step so far, by `labels(schedule)`.
     public var history: [String: [Float]]
 
     public init(model: String, step: Int, seed: UInt64, batchesPerEpoch: Int, schedule: [String], history: [String: [Float]]) {
@@ -32,6 +32,17 @@ public struct Checkpoint: Sendable {
         self.history = history
     }
 
+    /// The name of each schedule entry in the records: the objective, with
+    /// `#k` on its k-th entry (k ≥ 2) when it is scheduled more than once.
+    public static func labels(_ schedule: [String]) -> [String] {
+        var seen: [String: Int] = [:]
+        return schedule.map { name in
+            let k = (seen[name] ?? 0) + 1
+            seen[name] = k
+            return k == 1 ? name : "\(name)#\(k)"
+        }
+    }
+
     /// Every parameter and state tensor of `store`, with this checkpoint's
     /// metadata and history, written atomically to `path`.
     public func write(store: ParameterStore, to path: String) throws {
@@ -40,7 +51,7 @@ public struct Checkpoint: Sendable {
             let floats = UnsafeBufferPointer(start: e.pointer.assumingMemoryBound(to: Float.self), count: e.type.elementCount)
             tensors.append((e.name, SafeTensors.Tensor(f32: Array(floats), shape: e.type.shape)))
         }
-        for name in schedule {
+        for name in Self.labels(schedule) {
             let h = history[name] ?? []
             tensors.append((Self.historyPrefix + name, SafeTensors.Tensor(f32: h, shape: [h.count])))
         }
@@ -67,7 +78,7 @@ public struct Checkpoint: Sendable {
         }
         let schedule = try field("schedule").split(separator: ",").map(String.init)
         var history: [String: [Float]] = [:]
-        for name in schedule {
+        for name in labels(schedule) {
             guard let t = file[historyPrefix + name], let floats = t.floats, floats.count == step else {
                 throw RuntimeError("'\(path)': the loss history of '\(name)' is missing or does not have \(step) values")
             }

@@ -91,7 +91,8 @@ struct Progress {
     }
 
     static func fixed(_ v: Double, _ digits: Int) -> String {
-        guard v.isFinite else { return "\(v)" }
+        // Beyond 1e15 a fixed-point figure means nothing (and would overflow Int).
+        guard v.isFinite, abs(v) < 1e15 else { return "\(v)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let r = (abs(v) * scale).rounded()
@@ -102,7 +103,7 @@ struct Progress {
     }
 
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        guard seconds.isFinite, seconds >= 0, seconds < 1e12 else { return "?" }
         let s = Int(seconds.rounded())
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m\(String(format2(s % 60)))s" }

@@ -115,6 +115,9 @@ public final class Sampler {
         let s = out.type.shape
         let (channels, height, width) = s.count == 4 ? (s[1], s[2], s[3]) : (1, Int(Double(s[1]).squareRoot().rounded()), Int(Double(s[1]).squareRoot().rounded()))
         let per = channels * height * width
+        guard stream.batchesPerEpoch >= 1 else {
+            throw Diagnostic(id: "dataset", message: "reconstructions need one batch of \(stream.batch) test images, but the test split has \(stream.samples)", at: r.range)
+        }
         let wanted = min(r.grid.rows * r.grid.columns, stream.batchesPerEpoch * stream.batch)
         var originals = [Float](), made = [Float]()
         originals.reserveCapacity(wanted * per)
@@ -209,8 +212,9 @@ public final class Sampler {
         }
         let vocab = logits.type.shape.last ?? 1
         var rng = SplitMix64(Seeds.derive(seed, "text"))
-        var primeIDs = Dataset.encode(Array(primeText.utf8), encoding)
-        if primeIDs.isEmpty { primeIDs = Dataset.encode([10], encoding) }
+        // An empty prime starts the text as if after a newline (not printed).
+        let primeIDs = Dataset.encode(Array(primeText.utf8), encoding)
+        let fed = primeIDs.isEmpty ? Dataset.encode([10], encoding) : primeIDs
         let tokenPointer = token.pointer.assumingMemoryBound(to: Int32.self)
         let l = logits.pointer.assumingMemoryBound(to: Float.self)
         func step(_ id: Int32, _ k: Int) throws {
@@ -219,7 +223,7 @@ public final class Sampler {
             for c in carried { c.to.copyMemory(from: c.from, byteCount: c.bytes) }
         }
         var k = 0
-        for id in primeIDs {
+        for id in fed {
             try step(id, k)
             k += 1
         }

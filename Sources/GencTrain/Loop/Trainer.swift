@@ -55,6 +55,10 @@ public final class Trainer {
     public let batchesPerEpoch: Int
     public let totalSteps: Int
     public let schedule: [String]
+    /// The schedule's entries as the records name them: the objective's
+    /// name, with `#2`, `#3`… on its later entries when it is scheduled
+    /// more than once (`[d_loss, g_loss, g_loss]` → d_loss, g_loss, g_loss#2).
+    public let labels: [String]
     public private(set) var step = 0
     let hasData: Bool
     let steps: [Step]
@@ -72,6 +76,7 @@ public final class Trainer {
         self.spec = spec
         self.options = options
         schedule = train.schedule.map(\.value)
+        labels = Checkpoint.labels(schedule)
 
         // Data: one stream per binding.
         var streams: [DataStream] = []
@@ -103,7 +108,6 @@ public final class Trainer {
         hasData = !streams.isEmpty
         // Without data an epoch has no meaning; it is one step.
         batchesPerEpoch = streams.map(\.batchesPerEpoch).min() ?? 1
-        prefetcher = Prefetcher(streams: streams, batchesPerEpoch: batchesPerEpoch)
 
         // The schedule's programs, sharing one parameter store.
         var built: [Step] = []
@@ -155,8 +159,9 @@ public final class Trainer {
 
         // Weights: fresh, or the checkpoint's.
         store.initialize(seed: seed, threads: options.threads)
-        history = Dictionary(uniqueKeysWithValues: schedule.map { ($0, []) })
-        for k in history.keys { history[k]?.reserveCapacity(max(totalSteps, 0)) }
+        history = Dictionary(uniqueKeysWithValues: labels.map { ($0, []) })
+        // Room for the run's losses, within reason (--steps may say 2^40).
+        for k in history.keys { history[k]?.reserveCapacity(min(max(totalSteps, 0), 1 << 20)) }
         if let file = resumeFile, let c = resumed, let path = options.resume {
             guard c.model == spec.name.value else {
                 throw RuntimeError("'\(path)' is a checkpoint of model '\(c.model)', not '\(spec.name.value)'")
@@ -174,6 +179,9 @@ public final class Trainer {
             step = c.step
             for (k, v) in c.history { history[k] = v }
         }
+        // Last: its thread starts now, and nothing after it may throw (a
+        // failed init runs no deinit to stop the thread).
+        prefetcher = Prefetcher(streams: streams, batchesPerEpoch: batchesPerEpoch)
     }
 
     deinit {
@@ -189,13 +197,19 @@ public final class Trainer {
         let out = options.outDirectory
         try AtomicFile.createDirectory(out)
         if let path = options.log {
-            guard let f = fopen(path, options.resume == nil ? "w" : "a") else {
+            // A resumed run's log starts as the checkpoint's history, so
+            // steps replayed after a kill are not listed twice.
+            var text = ""
+            let count = history[labels.first ?? ""]?.count ?? 0
+            for s in 0..<count { text += metricsLine(step: s, losses: labels.map { history[$0]?[s] ?? .nan }) + "\n" }
+            try AtomicFile.write(text, to: path)
+            guard let f = fopen(path, "a") else {
                 throw RuntimeError("cannot write '\(path)': \(String(cString: strerror(errno)))")
             }
             log = f
         }
         let first = step
-        var progress = Progress(style: options.progress, names: schedule, start: first, total: totalSteps)
+        var progress = Progress(style: options.progress, names: labels, start: first, total: totalSteps)
         var losses = [Float](repeating: 0, count: steps.count)
         interruptRequested = 0
         let previous = signal(SIGINT) { _ in
@@ -203,7 +217,15 @@ public final class Trainer {
             // A second Ctrl-C ends the process at once.
             signal(SIGINT, SIG_DFL)
         }
-        defer { signal(SIGINT, previous) }
+        // A job started with SIGINT ignored (`cmd &` in a non-interactive shell) keeps ignoring it.
+        func address(_ h: __sighandler_t?) -> Int { h.map { unsafeBitCast($0, to: Int.self) } ?? 0 }
+        if address(previous) == address(SIG_IGN) { signal(SIGINT, SIG_IGN) }
+        var restored = false
+        func restoreSignal() {
+            if !restored { signal(SIGINT, previous) }
+            restored = true
+        }
+        defer { restoreSignal() }
         var interrupted = false
         if step < totalSteps { prefetcher.request(step) }
         while step < totalSteps {
@@ -222,9 +244,9 @@ public final class Trainer {
             if let bad = losses.firstIndex(where: { !$0.isFinite }) {
                 progress.clear()
                 try writeRecords()
-                throw RuntimeError("the loss of '\(schedule[bad])' is \(losses[bad]) at step \(step + 1); training stopped. The checkpoint was not overwritten: it holds the last one written. Try a lower learning rate.")
+                throw RuntimeError("the loss of '\(labels[bad])' is \(losses[bad]) at step \(step + 1); training stopped without writing a checkpoint (one written earlier, if any, is left as it was; metrics.jsonl and loss.svg show the steps up to here). Try a lower learning rate.")
             }
-            for (k, name) in schedule.enumerated() { history[name]?.append(losses[k]) }
+            for (k, name) in labels.enumerated() { history[name]?.append(losses[k]) }
             logLine(step: step, losses: losses)
             step += 1
             progress.record(step: step - 1, losses: losses)
@@ -239,6 +261,8 @@ public final class Trainer {
                 break
             }
         }
+        // Ctrl-C during the final sampling ends the process as usual.
+        restoreSignal()
         progress.clear()
         if let log { fflush(log) }
         try writeCheckpoint()
@@ -269,7 +293,7 @@ public final class Trainer {
         if let l = options.log { files.append(("log", l)) }
         return Summary(steps: step, stepsThisRun: step - first, epochsDone: Double(step) / Double(batchesPerEpoch),
                        seconds: Progress.now() - progress.startTime, interrupted: interrupted,
-                       losses: zip(schedule, progress.running).map { ($0, $1) }, files: files, text: sampledText)
+                       losses: zip(labels, progress.running).map { ($0, $1) }, files: files, text: sampledText)
     }
 
     func endOfEpoch(_ epoch: Int, progress: Progress) throws {
@@ -304,10 +328,10 @@ public final class Trainer {
     /// `metrics.jsonl` and `loss.svg` from the history.
     func writeRecords() throws {
         var text = ""
-        let count = history[schedule.first ?? ""]?.count ?? 0
-        for s in 0..<count { text += metricsLine(step: s, losses: schedule.map { history[$0]?[s] ?? .nan }) + "\n" }
+        let count = history[labels.first ?? ""]?.count ?? 0
+        for s in 0..<count { text += metricsLine(step: s, losses: labels.map { history[$0]?[s] ?? .nan }) + "\n" }
         try AtomicFile.write(text, to: RunFiles.join(options.outDirectory, RunFiles.metrics))
-        let series = schedule.map { name -> LossPlot.Series in
+        let series = labels.map { name -> LossPlot.Series in
             let h = history[name] ?? []
             return LossPlot.Series(name: name, steps: Array(stride(from: 1, through: h.count, by: 1)), values: h.map(Double.init))
         }
@@ -317,7 +341,7 @@ public final class Trainer {
     /// `{"step": 12, "epoch": 1, "loss": {"d_loss": 0.61, "g_loss": 1.2}}`;
     /// `step` counts steps done (from 1), `epoch` the epoch the step is in (from 1).
     func metricsLine(step s: Int, losses: [Float]) -> String {
-        let values = zip(schedule, losses).map { ($0, $1.isFinite ? JSONValue.double(Double($1)) : .null) }
+        let values = zip(labels, losses).map { ($0, $1.isFinite ? JSONValue.double(Double($1)) : .null) }
         return JSONValue.object([("step", .int(s + 1)), ("epoch", .int(s / batchesPerEpoch + 1)), ("loss", .object(values))]).serialized(pretty: false)
     }
 
