@@ -31,6 +31,9 @@ let package = Package(
         // Reverse-mode autodiff and the optimizers: forward programs → training steps.
         .target(name: "GencAutodiff", dependencies: ["GencSupport", "GencSpec", "GencIR", "GencLower"]),
 
+        // The optimizing passes: graph → graph, before planning.
+        .target(name: "GencPasses", dependencies: ["GencSupport", "GencIR", "GencLower", "GencAutodiff"]),
+
         // MARK: - Back end: plans, kernels, runtime
         .target(name: "GencPlan", dependencies: ["GencIR"]),
 
@@ -41,9 +44,9 @@ let package = Package(
         .target(name: "GencTrain", dependencies: ["GencSupport", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencKernels", "GencRuntime", "CZlib", "CPNG"]),
 
         // MARK: - Library front door and CLI
-        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime", "GencTrain"]),
+        .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPasses", "GencPlan", "GencRuntime", "GencTrain"]),
         .executableTarget(name: "genc", dependencies: [
-            "Genc", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencRuntime", "GencKernels", "GencTrain",
+            "Genc", "GencIR", "GencLower", "GencAutodiff", "GencPasses", "GencPlan", "GencRuntime", "GencKernels", "GencTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -56,6 +59,7 @@ let package = Package(
         // Golden and fixture files are read from the repository by path, not bundled.
         .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "GencAutodiffTests", dependencies: ["GencAutodiff", "GencLower", "GencIR", "GencPlan", "GencRuntime", "Genc", "GencSpec", "GencSupport", "GencTestSupport"]),
+        .testTarget(name: "GencPassesTests", dependencies: ["GencPasses", "GencAutodiff", "GencIR", "GencLower", "Genc", "GencTestSupport"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencIR"]),
         .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),

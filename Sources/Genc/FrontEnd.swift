@@ -1,6 +1,7 @@
 import GencAutodiff
 import GencIR
 import GencLower
+import GencPasses
 import GencPlan
 import GencRuntime
 import GencSpec
@@ -24,6 +25,11 @@ public enum FrontEnd {
         /// The programs as lowering made them, before autodiff: `train.*` is
         /// the forward pass of a training step (`genc dump --stage ir`).
         public var forward: LoweredModel?
+        /// The programs after the optimizing passes (`GencPasses`), which
+        /// are what gets planned and run (`genc dump --stage optimized`).
+        public var optimized: LoweredModel?
+        /// What each pass did, per program.
+        public var passRecords: [String: [Pipeline.Record]] = [:]
         /// Node counts of autodiff, per objective.
         public var autodiffCounts: [TrainingSteps.Counts] = []
         public var diagnostics: [Diagnostic]
@@ -72,13 +78,31 @@ public enum FrontEnd {
                 autodiffProblems.append(Diagnostic(id: "autodiff", message: "\(error)", at: nil, path: file.path))
             }
         }
-        let verified = lowered.map(verify) ?? []
+        var verified = lowered.map(verify) ?? []
+        var optimized: LoweredModel?
+        var passRecords: [String: [Pipeline.Record]] = [:]
+        if verified.isEmpty, let lowered {
+            do {
+                // The verifier after every pass in debug builds (and so in the tests).
+                #if DEBUG
+                let each = true
+                #else
+                let each = false
+                #endif
+                let r = try ModelOptimizer.optimize(lowered, verify: each)
+                optimized = r.model
+                passRecords = r.records
+                verified = verify(r.model)
+            } catch {
+                verified.append(Diagnostic(id: "internal-passes", message: "internal error: \(error)", at: nil, path: file.path))
+            }
+        }
         var plans: [String: Plan] = [:]
         var runnable: [Diagnostic] = []
-        if verified.isEmpty, let lowered {
-            for p in lowered.programs {
+        if verified.isEmpty, let optimized {
+            for p in optimized.programs {
                 do {
-                    plans[p.name] = try Compiler.plan(p, model: lowered)
+                    plans[p.name] = try Compiler.plan(p, model: optimized)
                 } catch {
                     runnable.append(Diagnostic(id: "internal-planner", message: "internal error: program '\(p.name)' cannot be planned: \(error)", at: nil, path: file.path))
                 }
@@ -87,6 +111,8 @@ public enum FrontEnd {
         }
         var result = Result(file: file, spec: spec, lowered: lowered, diagnostics: all + shapeProblems + autodiffProblems + verified + runnable)
         result.forward = forward
+        result.optimized = optimized
+        result.passRecords = passRecords
         result.autodiffCounts = counts
         result.plans = plans
         return result

@@ -2,6 +2,7 @@ import ArgumentParser
 import Genc
 import GencIR
 import GencLower
+import GencPasses
 import GencSpec
 import GencSupport
 
@@ -22,7 +23,7 @@ struct Dump: ParsableCommand {
         --collapse none draws every op, --collapse layers collapses a small graph too.
         """)
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable { case spec, ir, grad }
+    enum Stage: String, ExpressibleByArgument, CaseIterable { case spec, ir, grad, optimized }
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, dot, json }
     enum ProgramKind: String, ExpressibleByArgument, CaseIterable { case train, grad, eval, sample }
     enum Collapse: String, ExpressibleByArgument, CaseIterable { case auto, layers, none }
@@ -41,6 +42,9 @@ struct Dump: ParsableCommand {
     @Option(help: ArgumentHelp("With --program sample: which sampler (default: the first the model has).", valueName: "images|reconstructions|text"))
     var sampler: String?
 
+    @Option(name: .customLong("print-after"), help: ArgumentHelp("Print the program after this pass of the optimizing pipeline (\(Pipeline.standard.names.joined(separator: ", "))); implies --stage optimized.", valueName: "PASS"))
+    var printAfter: String?
+
     @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: Format = .text
 
@@ -51,6 +55,12 @@ struct Dump: ParsableCommand {
     func validate() throws {
         if let c = collapse, format != .dot {
             throw ValidationError("--collapse \(c.rawValue) applies to --format dot, not --format \(format.rawValue)")
+        }
+        if let p = printAfter {
+            guard Pipeline.standard.names.contains(p) else {
+                throw ValidationError("--print-after takes a pass of the pipeline (\(Pipeline.standard.names.joined(separator: ", "))), got '\(p)'\(Suggestions.suffix(for: p, among: Pipeline.standard.names))")
+            }
+            guard stage == .optimized || stage == .ir else { throw ValidationError("--print-after prints a stage of the optimizing pipeline; it does not apply to --stage \(stage.rawValue)") }
         }
         if let s = sampler {
             guard ["images", "reconstructions", "text"].contains(s) else { throw ValidationError("--sampler must be images, reconstructions or text, got '\(s)'") }
@@ -78,9 +88,11 @@ struct Dump: ParsableCommand {
             case .dot:
                 throw ValidationError("--format dot prints graphs; use it with --stage ir or grad")
             }
-        case .ir, .grad:
-            // ir: as lowered (train is the step's forward pass); grad: after autodiff.
-            guard let models = stage == .ir ? result.forward : lowered else { return }
+        case .ir, .grad, .optimized:
+            // ir: as lowered (train is the step's forward pass); grad: after
+            // autodiff; optimized: after the passes (what is planned and run).
+            let stage = printAfter == nil ? stage : .optimized
+            guard let models = stage == .ir ? result.forward : stage == .grad ? lowered : printAfter == nil ? result.optimized : lowered else { return }
             if stage == .ir, program == .grad {
                 throw ValidationError("grad programs are made by autodiff: use --stage grad --program grad")
             }
@@ -119,10 +131,20 @@ struct Dump: ParsableCommand {
                 }
                 throw ValidationError("no program '\(name)'")
             }
+            var graph = p.graph
+            if let pass = printAfter {
+                // The pipeline again on this program, stopping after PASS.
+                var g = p.graph
+                for q in Pipeline.standard.passes {
+                    _ = try q.run(&g)
+                    if q.name == pass { break }
+                }
+                graph = g
+            }
             switch format {
-            case .text: Output.stdout(IRText.print(p.graph))
-            case .dot: Output.stdout(dot(p.graph, spec: spec))
-            case .json: Output.stdout(IRJSON.value(p.graph).serialized() + "\n")
+            case .text: Output.stdout(IRText.print(graph))
+            case .dot: Output.stdout(dot(graph, spec: spec))
+            case .json: Output.stdout(IRJSON.value(graph).serialized() + "\n")
             }
         }
     }

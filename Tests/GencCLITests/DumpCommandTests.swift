@@ -79,4 +79,20 @@ final class DumpCommandTests: XCTestCase {
         XCTAssertEqual(wrong.status, 64)
         XCTAssertTrue(wrong.stderr.contains("--sampler applies to --program sample"), wrong.stderr)
     }
+
+    func testOptimizedStageAndPrintAfter() throws {
+        let vae = Repository.path("models/vae.yaml")
+        func count(_ args: [String]) throws -> Int {
+            let r = try GencBinary.run(["dump", vae, "--program", "train"] + args)
+            XCTAssertEqual(r.status, 0, "\(args): \(r.stderr)")
+            return r.stdout.split(separator: "\n").filter { $0.contains(" = ") }.count
+        }
+        let grad = try count(["--stage", "grad"]), optimized = try count(["--stage", "optimized"])
+        XCTAssertLessThan(optimized, grad, "CSE and DCE remove duplicates of the step")
+        XCTAssertEqual(try count(["--print-after", "dce"]), optimized)
+        XCTAssertEqual(try count(["--print-after", "cse"]), grad, "CSE redirects readers; the duplicates go at DCE")
+        let bad = try GencBinary.run(["dump", vae, "--print-after", "cs"])
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("did you mean 'cse'?"), bad.stderr)
+    }
 }
