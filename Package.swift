@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "GencPasses", dependencies: ["GencSupport", "GencIR", "GencLower", "GencAutodiff"]),
 
         // MARK: - Back end: plans, kernels, runtime
-        .target(name: "GencPlan", dependencies: ["GencIR"]),
+        .target(name: "GencPlan", dependencies: ["GencIR", "GencPasses"]),
 
         .target(name: "GencKernels", dependencies: ["CBLAS"]),
         .target(name: "GencRuntime", dependencies: ["GencSupport", "GencIR", "GencPlan", "GencKernels"]),

@@ -239,7 +239,7 @@ public enum IRDot {
         if case .state = op { return ", fillcolor=\"#f0e0c0\"" }
         if case .constant = op { return ", fillcolor=\"#eeeeee\"" }
         if case .random = op { return ", fillcolor=\"#eeeeee\"" }
-        return op.fusionKind == .opaque ? ", fillcolor=\"#ffd6d6\"" : ""
+        return op.fusionKind >= .outElementwiseFusable ? ", fillcolor=\"#ffd6d6\"" : ""
     }
 
     static func dotQuote(_ s: String) -> String {

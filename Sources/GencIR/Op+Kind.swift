@@ -1,9 +1,10 @@
 /// How an op may fuse with its neighbours (TVM's OpPatternKind), decided by
 /// kind, never by name.
 public enum FusionKind: Int, Comparable, Sendable {
-    /// Leaves: inputs, parameters, state, constants, random numbers.
+    /// Leaves: inputs, parameters, state, constants.
     case leaf
-    /// One output element from the same-index input elements.
+    /// One output element from the same-index input elements (and random
+    /// draws: counter-based, element i is a function of the seed and i).
     case elementwise
     /// Elementwise with NumPy broadcasting of an operand.
     case broadcast
@@ -11,7 +12,10 @@ public enum FusionKind: Int, Comparable, Sendable {
     case injective
     /// Reads many input elements per output element.
     case reduction
-    /// Its own kernel (GEMM, convolution, pooling, gather).
+    /// A contraction (GEMM, convolution) whose result elementwise consumers
+    /// may finish in its epilogue, while it is still in cache.
+    case outElementwiseFusable
+    /// Its own kernel (pooling, gather, scatter).
     case opaque
 
     public static func < (a: FusionKind, b: FusionKind) -> Bool { a.rawValue < b.rawValue }
@@ -20,12 +24,13 @@ public enum FusionKind: Int, Comparable, Sendable {
 extension Op {
     public var fusionKind: FusionKind {
         switch self {
-        case .input, .parameter, .state, .constant, .random: return .leaf
-        case .unary: return .elementwise
+        case .input, .parameter, .state, .constant: return .leaf
+        case .unary, .random: return .elementwise
         case .binary, .broadcast: return .broadcast
         case .reshape, .transpose, .slice, .unslice, .concat, .oneHot: return .injective
         case .reduce, .softmax, .logSoftmax: return .reduction
-        case .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .gather, .scatterAdd: return .opaque
+        case .matmul, .conv, .convInputGrad, .convFilterGrad: return .outElementwiseFusable
+        case .pool, .poolGrad, .gather, .scatterAdd: return .opaque
         }
     }
 }

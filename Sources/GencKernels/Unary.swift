@@ -54,7 +54,7 @@ public func unary(
     }
 }
 
-private func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     switch op {
     case .neg: for i in 0..<n { y[i] = -x[i] }
     case .exp: map8(x, y, n, vexp)

@@ -129,4 +129,50 @@ enum ArenaAssignment {
         }
         return (offsets, bytes)
     }
+
+    /// The other classic strategy (TFLite's "greedy by size"): the largest
+    /// values first, each at the best-fitting gap among the values already
+    /// placed whose intervals meet its own. It wins where big values with
+    /// staggered lifetimes would fragment a linear scan. O(n²) in the worst
+    /// case, in comparisons of two integers.
+    static func assignBySize(_ requests: [Request]) -> (offsets: [Int: Int], bytes: Int) {
+        let order = requests.indices.sorted {
+            let a = requests[$0], b = requests[$1]
+            return a.bytes != b.bytes ? a.bytes > b.bytes : (a.first != b.first ? a.first < b.first : a.slot < b.slot)
+        }
+        var placed: [(first: Int, last: Int, offset: Int, end: Int)] = []
+        placed.reserveCapacity(requests.count)
+        var offsets: [Int: Int] = [:]
+        offsets.reserveCapacity(requests.count)
+        var bytes = 0
+        var meeting: [(offset: Int, end: Int)] = []
+        for k in order {
+            let r = requests[k]
+            meeting.removeAll(keepingCapacity: true)
+            for p in placed where p.first <= r.last && r.first <= p.last && p.end > p.offset { meeting.append((p.offset, p.end)) }
+            meeting.sort { $0.offset < $1.offset }
+            var best: Int?
+            var bestGap = Int.max
+            var cursor = 0
+            for m in meeting {
+                if m.offset > cursor {
+                    let gap = m.offset - cursor
+                    if gap >= r.bytes, gap < bestGap { best = cursor; bestGap = gap }
+                }
+                cursor = max(cursor, m.end)
+            }
+            let offset = best ?? cursor
+            offsets[r.slot] = offset
+            placed.append((r.first, r.last, offset, offset + r.bytes))
+            bytes = max(bytes, offset + r.bytes)
+        }
+        return (offsets, bytes)
+    }
+
+    /// The smaller of the two strategies' layouts.
+    static func best(_ requests: [Request]) -> (offsets: [Int: Int], bytes: Int) {
+        let scan = assign(requests)
+        let bySize = assignBySize(requests)
+        return bySize.bytes < scan.bytes ? bySize : scan
+    }
 }

@@ -32,6 +32,11 @@ public enum Storage: Hashable, Sendable {
     case arena(offset: Int)
     /// A persistent buffer (by index into `Plan.persistent`).
     case persistent(Int)
+    /// The very bytes of slot `of` under another type of the same byte
+    /// count (a reshape): no kernel writes it. `of` is never a view itself.
+    case view(of: Int)
+    /// Computed inside a fused loop and never stored: no step reads it.
+    case fused
 }
 
 /// A value's buffer: where, and its type.
@@ -44,17 +49,166 @@ public struct Slot: Hashable, Sendable {
     }
 }
 
-/// One kernel call: the op, the slots it reads and the slot it writes.
-public struct Step: Hashable, Sendable {
-    public var op: Op
-    public var inputs: [Int]
-    public var output: Int
+/// An IR op a kernel holds, for reports and `genc dump --stage plan`.
+public struct SourceOp: Hashable, Sendable {
+    /// The node's index in the program's graph (and so its slot).
+    public var node: Int
+    public var op: String
     public var location: IRLocation?
-    public init(op: Op, inputs: [Int], output: Int, location: IRLocation?) {
+    public init(node: Int, op: String, location: IRLocation?) {
+        self.node = node
         self.op = op
-        self.inputs = inputs
-        self.output = output
         self.location = location
+    }
+}
+
+/// What one step runs.
+public enum Kernel: Hashable, Sendable {
+    /// One IR op: `inputs` are its operands, `outputs` its one result.
+    case op(Op)
+    /// A fused loop, after an optional contraction (a GEMM or convolution
+    /// with an epilogue).
+    case fused(FusedLoop)
+}
+
+/// One loop over `shape` that computes a tree of elementwise functions
+/// tile by tile: every input is read once per element, every output
+/// written once. With a `head`, a contraction first writes the step's
+/// first output from its first `headInputs` inputs; the body then reads
+/// that result (`.head`) while it is in cache.
+public struct FusedLoop: Hashable, Sendable {
+    public var head: Op?
+    public var headInputs: Int
+    public var shape: [Int]
+    /// How the body reads each of the step's inputs after the head's:
+    /// `reads[k]` for `inputs[headInputs + k]`.
+    public var reads: [AffineRead]
+    /// Register `r` is the value of `body[r]`.
+    public var body: [FusedInstruction]
+    /// The register stored in each output after the head's:
+    /// `results[k]` goes to `outputs[(head == nil ? 0 : 1) + k]`.
+    public var results: [Int]
+
+    public init(head: Op?, headInputs: Int, shape: [Int], reads: [AffineRead], body: [FusedInstruction], results: [Int]) {
+        self.head = head
+        self.headInputs = headInputs
+        self.shape = shape
+        self.reads = reads
+        self.body = body
+        self.results = results
+    }
+
+    /// Index of the first body output in the step's outputs.
+    public var firstResultOutput: Int { head == nil ? 0 : 1 }
+}
+
+/// Element `index` of the loop reads element `offset + Σ index[a]·strides[a]`
+/// of its input: contiguous, broadcast (stride 0), sliced or transposed.
+public struct AffineRead: Hashable, Sendable {
+    public var offset: Int
+    public var strides: [Int]
+    public init(offset: Int, strides: [Int]) {
+        self.offset = offset
+        self.strides = strides
+    }
+
+    /// Row-major strides of `shape`.
+    public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var s = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for a in shape.indices.reversed() {
+            s[a] = acc
+            acc *= shape[a]
+        }
+        return s
+    }
+
+    /// Whether this read is the loop's own index into a buffer of the loop's
+    /// shape (strides of extent-1 axes do not matter).
+    public func isIdentity(over shape: [Int]) -> Bool {
+        guard offset == 0, strides.count == shape.count else { return false }
+        let c = Self.contiguousStrides(shape)
+        for a in shape.indices where shape[a] > 1 && strides[a] != c[a] { return false }
+        return true
+    }
+}
+
+/// One function of a fused loop's body.
+public struct FusedInstruction: Hashable, Sendable {
+    public enum Function: Hashable, Sendable {
+        case unary(UnaryFunction)
+        case binary(BinaryFunction)
+        /// A counter-based draw: element i of the loop is element i of the op's stream.
+        case random(RandomDistribution, stream: Int)
+        /// The operand itself (a slice, transpose or broadcast read).
+        case copy
+    }
+    public enum Operand: Hashable, Sendable {
+        /// The step's input `headInputs + k`, through `reads[k]`.
+        case input(Int)
+        /// The head's result, at the loop's index.
+        case head
+        case register(Int)
+        case scalar(Double)
+    }
+    public var function: Function
+    public var operands: [Operand]
+    /// The IR node it computes.
+    public var node: Int
+    public init(function: Function, operands: [Operand], node: Int) {
+        self.function = function
+        self.operands = operands
+        self.node = node
+    }
+}
+
+/// One kernel call: what it runs, the slots it reads and the slots it writes.
+public struct Step: Hashable, Sendable {
+    public var kernel: Kernel
+    public var inputs: [Int]
+    public var outputs: [Int]
+    public var location: IRLocation?
+    /// The IR ops it holds, in order.
+    public var sources: [SourceOp]
+    public init(kernel: Kernel, inputs: [Int], outputs: [Int], location: IRLocation?, sources: [SourceOp]) {
+        self.kernel = kernel
+        self.inputs = inputs
+        self.outputs = outputs
+        self.location = location
+        self.sources = sources
+    }
+
+    /// A step of one op.
+    public init(op: Op, inputs: [Int], output: Int, location: IRLocation?) {
+        self.init(kernel: .op(op), inputs: inputs, outputs: [output], location: location,
+                  sources: [SourceOp(node: output, op: op.name, location: location)])
+    }
+
+    /// The op of a one-op step, or the head of a fused one.
+    public var op: Op? {
+        switch kernel {
+        case let .op(o): return o
+        case let .fused(f): return f.head
+        }
+    }
+
+    /// The one IR op this step runs as a library kernel (its op, or its
+    /// fused loop's head), with the slots that op reads and writes.
+    public var opCall: (op: Op, inputs: [Int], output: Int)? {
+        switch kernel {
+        case let .op(o): return outputs.first.map { (o, inputs, $0) }
+        case let .fused(f):
+            guard let h = f.head, let out = outputs.first else { return nil }
+            return (h, Array(inputs.prefix(f.headInputs)), out)
+        }
+    }
+
+    /// A short name: the op, `fused`, or `matmul+fused`.
+    public var name: String {
+        switch kernel {
+        case let .op(o): return o.name
+        case let .fused(f): return f.head.map { "\($0.name)+fused" } ?? "fused"
+        }
     }
 }
 
@@ -126,4 +280,22 @@ public struct PlanReport: Hashable, Sendable {
     /// Floating-point operations of one run in GEMMs and convolutions
     /// (2 per multiply-add), the work GFLOP/s is quoted against.
     public var flops: Int
+    /// IR ops that compute (not leaves) before fusion, and kernels after.
+    public var opsBefore: Int = 0
+    public var kernels: Int = 0
+    public var fusedGroups: Int = 0
+    /// The largest values live at the peak, largest first (at most 8).
+    public var peak: [PeakValue] = []
+    /// The peak's step.
+    public var peakStep: Int = 0
+
+    public struct PeakValue: Hashable, Sendable {
+        public var slot: Int
+        public var bytes: Int
+        public var op: String
+        public var location: IRLocation?
+    }
+
+    /// 1 − lower bound / arena: the share of the arena no value uses at the peak.
+    public var fragmentation: Double { arenaBytes == 0 ? 0 : 1 - Double(lowerBoundBytes) / Double(arenaBytes) }
 }

@@ -41,7 +41,8 @@ extension Executable {
     /// The scratch bytes the plan's largest step needs.
     static func workspaceBytes(_ plan: Plan) throws -> Int {
         var most = 0
-        for s in plan.steps {
+        for step in plan.steps {
+            guard let s = OpCall(step) else { continue }
             let t = { (i: Int) in plan.slots[s.inputs[i]].type.shape }
             switch s.op {
             case let .conv(a):
@@ -105,16 +106,77 @@ extension Executable {
 
     /// The closure that executes one step.
     func kernel(for step: Step) throws -> () -> Void {
-        let out = step.output
-        let ins = step.inputs
+        switch step.kernel {
+        case let .op(op):
+            guard step.outputs.count == 1 else { throw RuntimeError("step \(step.name) has \(step.outputs.count) outputs") }
+            return try kernel(op, step.inputs, step.outputs[0])
+        case let .fused(f):
+            let head = try f.head.map { try kernel($0, Array(step.inputs.prefix(f.headInputs)), step.outputs[0]) }
+            let program = fusedProgram(f, step)
+            let streams = f.body.compactMap { i -> Int? in
+                if case let .random(_, stream) = i.function { return stream } else { return nil }
+            }
+            let seeds = UnsafeMutablePointer<UInt64>.allocate(capacity: max(streams.count, 1))
+            seeds.initialize(repeating: 0, count: max(streams.count, 1))
+            ownedSeeds.append(seeds)
+            guard program.scratchCount(threads: threads) <= fusedScratchCount else { throw RuntimeError("fused loop scratch exceeds its bound") }
+            let (scratch, threads, state) = (fusedScratch, self.threads, self.state)
+            if program.count == 0 { return { head?() } }
+            return {
+                head?()
+                for (k, s) in streams.enumerated() { seeds[k] = Seeds.derive(state.seed, s) }
+                runFused(program, seeds: seeds, scratch: scratch, threads: threads)
+            }
+        }
+    }
+
+    /// The fused loop bound to this executable's buffers.
+    func fusedProgram(_ f: FusedLoop, _ step: Step) -> FusedProgram {
+        let reads = f.reads.enumerated().map { k, r in
+            FusedProgram.Read(base: UnsafePointer(f32(step.inputs[f.headInputs + k])), offset: r.offset, strides: r.strides)
+        }
+        var randoms = 0
+        func source(_ o: FusedInstruction.Operand) -> FusedProgram.Source {
+            switch o {
+            case let .input(k): return .input(k)
+            // The head's result is the step's first output, read in place.
+            case .head: return .input(reads.count)
+            case let .register(r): return .register(r)
+            case let .scalar(v): return .scalar(Float(v))
+            }
+        }
+        let body = f.body.map { i -> FusedProgram.Instruction in
+            switch i.function {
+            case let .unary(u): return .unary(Self.unaryOp(u), source(i.operands[0]))
+            case let .binary(b): return .binary(Self.binaryOp(b), source(i.operands[0]), source(i.operands[1]))
+            case .copy: return .copy(source(i.operands[0]))
+            case let .random(.normal(m, sd), _):
+                defer { randoms += 1 }
+                return .normal(mean: Float(m), std: Float(sd), seed: randoms)
+            case let .random(.uniform(lo, hi), _):
+                defer { randoms += 1 }
+                return .uniform(low: Float(lo), high: Float(hi), seed: randoms)
+            }
+        }
+        var allReads = reads
+        if f.head != nil {
+            let strides = AffineRead.contiguousStrides(f.shape)
+            allReads.append(FusedProgram.Read(base: UnsafePointer(f32(step.outputs[0])), offset: 0, strides: strides))
+        }
+        let results = f.results.enumerated().map { k, r in (register: r, out: f32(step.outputs[f.firstResultOutput + k])) }
+        return FusedProgram(shape: f.shape, reads: allReads, body: body, results: results)
+    }
+
+    /// The closure that executes one op.
+    func kernel(_ op: Op, _ ins: [Int], _ out: Int) throws -> () -> Void {
         let outType = plan.slots[out].type
         let n = outType.elementCount
         let threads = self.threads
         let ws = workspace.assumingMemoryBound(to: Float.self)
         let state = self.state
-        switch step.op {
+        switch op {
         case .input, .parameter, .state, .constant:
-            throw RuntimeError("a leaf (\(step.op.name)) cannot be a step")
+            throw RuntimeError("a leaf (\(op.name)) cannot be a step")
         case let .random(dist, stream):
             let y = f32(out)
             return {
@@ -194,7 +256,7 @@ extension Executable {
             let width = dims[a]
             let outer = dims[..<a].reduce(1, *), inner = dims[(a + 1)...].reduce(1, *)
             let (x, y) = (f32(ins[0]), f32(out))
-            if case .softmax = step.op { return { softmax(x: x, y: y, outer: outer, n: width, inner: inner, threads: threads) } }
+            if case .softmax = op { return { softmax(x: x, y: y, outer: outer, n: width, inner: inner, threads: threads) } }
             return { logSoftmax(x: x, y: y, outer: outer, n: width, inner: inner, threads: threads) }
         case .reshape:
             let (x, y, bytes) = (addresses[ins[0]], addresses[out], outType.byteCount)

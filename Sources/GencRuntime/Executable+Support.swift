@@ -18,7 +18,8 @@ extension Executable {
         var problems: [Unsupported] = []
         // OpenBLAS takes 32-bit sizes and leading dimensions.
         let blasLimit = Int(Int32.max)
-        for s in plan.steps {
+        for step in plan.steps {
+            guard let s = OpCall(step) else { continue }
             func shape(_ k: Int) -> [Int] { plan.slots[k].type.shape }
             func refuse(_ m: String) { problems.append(Unsupported(location: s.location, message: m)) }
             switch s.op {
@@ -55,5 +56,19 @@ extension Executable {
             }
         }
         return problems
+    }
+}
+
+/// A step's one library-kernel op (its op, or its fused loop's head), for
+/// the checks and bounds that look at ops one at a time.
+struct OpCall {
+    var op: Op
+    var inputs: [Int]
+    var output: Int
+    var location: IRLocation?
+
+    init?(_ step: Step) {
+        guard let c = step.opCall else { return nil }
+        (op, inputs, output, location) = (c.op, c.inputs, c.output, step.location)
     }
 }

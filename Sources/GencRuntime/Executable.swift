@@ -26,6 +26,11 @@ public final class Executable: @unchecked Sendable {
     /// Address of every slot.
     var addresses: [UnsafeMutableRawPointer] = []
     var kernels: [() -> Void] = []
+    /// Registers and gathered rows of the fused loops (one loop runs at a time).
+    var fusedScratch: UnsafeMutablePointer<Float>
+    let fusedScratchCount: Int
+    /// Each fused loop's per-run seeds of its random streams.
+    var ownedSeeds: [UnsafeMutablePointer<UInt64>] = []
     /// State updates as (destination, source, bytes), resolved at load.
     var updates: [(UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int)] = []
     let state = RunState()
@@ -46,6 +51,8 @@ public final class Executable: @unchecked Sendable {
         arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.arenaBytes, 64))
         workspaceBytes = try Self.workspaceBytes(plan)
         workspace = UnsafeMutableRawPointer.allocate(byteCount: max(workspaceBytes, 64), alignment: 64)
+        fusedScratchCount = Self.fusedScratchCount(plan, threads: max(1, threads))
+        fusedScratch = UnsafeMutablePointer<Float>.allocate(capacity: max(fusedScratchCount, 16))
         var persistent: [UnsafeMutableRawPointer] = []
         for p in plan.persistent {
             if p.kind == .constant {
@@ -59,12 +66,18 @@ public final class Executable: @unchecked Sendable {
                 persistent.append(try store.buffer(for: p))
             }
         }
-        addresses = plan.slots.map { s in
+        let (base, all) = (arena, plan.slots)
+        func address(_ s: Slot) -> UnsafeMutableRawPointer {
             switch s.storage {
-            case let .arena(offset): return arena + offset
+            case let .arena(offset): return base + offset
             case let .persistent(k): return persistent[k]
+            // The verifier proved `of` is a stored slot.
+            case let .view(of): return address(all[of])
+            // Never read or written: a fused loop keeps it in a register.
+            case .fused: return base
             }
         }
+        addresses = plan.slots.map(address)
         kernels = try plan.steps.map { try kernel(for: $0) }
         updates = plan.copiedUpdates.map { (persistent[$0.buffer], addresses[$0.slot], plan.slots[$0.slot].type.byteCount) }
     }
@@ -79,7 +92,7 @@ public final class Executable: @unchecked Sendable {
         let patch = scratchBound(plan)
         // Beyond 2^40 elements the exact figure does not matter: no machine has it.
         let workspace = patch > Double(Size.maxElements) ? Int(min(patch * 4, 0x1p62)) : max(try workspaceBytes(plan), 64)
-        return (max(plan.arenaBytes, 64), workspace, constants)
+        return (max(plan.arenaBytes, 64), workspace + fusedScratchCount(plan, threads: 2) * 4, constants)
     }
 
     /// The largest im2col patch matrix (elements) any convolution of the
@@ -88,7 +101,8 @@ public final class Executable: @unchecked Sendable {
     /// computed, so a hostile geometry cannot overflow it.
     static func scratchBound(_ plan: Plan) -> Double {
         var most = 0.0
-        for s in plan.steps {
+        for step in plan.steps {
+            guard let s = OpCall(step) else { continue }
             let filter: [Int]
             switch s.op {
             case .conv, .convInputGrad: filter = plan.slots[s.inputs[1]].type.shape
@@ -109,6 +123,19 @@ public final class Executable: @unchecked Sendable {
         arena.deallocate()
         workspace.deallocate()
         for c in constants { c.deallocate() }
+        fusedScratch.deallocate()
+        for s in ownedSeeds { s.deallocate() }
+    }
+
+    /// Floats of scratch the largest fused loop needs: a tile-sized row per
+    /// register and per read, per worker.
+    static func fusedScratchCount(_ plan: Plan, threads: Int) -> Int {
+        var most = 0
+        for s in plan.steps {
+            guard case let .fused(f) = s.kernel else { continue }
+            most = max(most, (f.body.count + f.reads.count + 1) * FusedProgram.tile * threads)
+        }
+        return most
     }
 
     // MARK: - Running

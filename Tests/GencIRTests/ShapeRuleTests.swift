@@ -94,7 +94,9 @@ final class ShapeRuleTests: XCTestCase {
         for op in SampleOps.all {
             XCTAssertEqual(try Op(name: op.name, attributes: Dictionary(uniqueKeysWithValues: op.attributes)), op, op.name)
         }
-        XCTAssertEqual(Op.matmul(transposeA: false, transposeB: false).fusionKind, .opaque)
+        XCTAssertEqual(Op.matmul(transposeA: false, transposeB: false).fusionKind, .outElementwiseFusable)
+        XCTAssertEqual(Op.gather.fusionKind, .opaque)
+        XCTAssertEqual(Op.random(.normal(mean: 0, std: 1), stream: 0).fusionKind, .elementwise)
         XCTAssertEqual(Op.binary(.add).fusionKind, .broadcast)
         XCTAssertEqual(Op.unary(.exp).fusionKind, .elementwise)
         XCTAssertEqual(Op.reduce(.sum, axes: [0], keepDims: false).fusionKind, .reduction)

@@ -20,9 +20,9 @@ final class PlanTests: XCTestCase {
     }
 
     func testPlannerSharesBytesBetweenValuesNotLiveTogether() throws {
-        let plan = try Planner.plan(try graph()) { _, _, _ in .constant(0) }
+        let plan = try Planner.plan(try graph(), options: .unoptimized) { _, _, _ in .constant(0) }
         XCTAssertEqual(PlanVerifier.verify(plan), [])
-        XCTAssertEqual(plan.steps.map(\.op.name), ["matmul", "relu", "reduce_sum", "multiply", "reduce_mean", "add"])
+        XCTAssertEqual(plan.steps.map { $0.op?.name ?? "" }, ["matmul", "relu", "reduce_sum", "multiply", "reduce_mean", "add"])
         XCTAssertEqual(plan.persistent.map(\.name), ["w", "constant.5", "rm"])
         XCTAssertEqual(plan.inputs.map(\.name), ["x"])
         XCTAssertEqual(plan.updates.count, 1)
@@ -33,7 +33,7 @@ final class PlanTests: XCTestCase {
         // x stays live (an input); y dies at the relu, so the sum and then the
         // mean reuse its 64 bytes: x 0..128, y 128, relu 192, sum 128, loss 256, mean 128.
         func offset(_ slot: Int) -> Int? { if case let .arena(o) = plan.slots[slot].storage { return o } else { return nil } }
-        let out = plan.steps.map(\.output)
+        let out = plan.steps.map { $0.outputs[0] }
         XCTAssertEqual(out.prefix(5).map(offset), [128, 192, 128, 256, 128])
         XCTAssertEqual(plan.report.arenaBytes, 5 * 64)
         XCTAssertEqual(plan.report.flops, 2 * 4 * 2 * 8)
@@ -70,14 +70,14 @@ final class PlanTests: XCTestCase {
     }
 
     func testVerifierCatchesOverlapAndBadReads() throws {
-        var plan = try Planner.plan(try graph()) { _, _, _ in .constant(0) }
+        var plan = try Planner.plan(try graph(), options: .unoptimized) { _, _, _ in .constant(0) }
         // Put the relu output on top of the matmul output while both are live.
         plan.slots[3].storage = plan.slots[2].storage
         XCTAssertTrue(PlanVerifier.verify(plan).contains { $0.contains("overlap") }, "\(PlanVerifier.verify(plan))")
-        var early = try Planner.plan(try graph()) { _, _, _ in .constant(0) }
+        var early = try Planner.plan(try graph(), options: .unoptimized) { _, _, _ in .constant(0) }
         early.steps.swapAt(0, 1)
         XCTAssertTrue(PlanVerifier.verify(early).contains { $0.contains("before it is written") })
-        var outside = try Planner.plan(try graph()) { _, _, _ in .constant(0) }
+        var outside = try Planner.plan(try graph(), options: .unoptimized) { _, _, _ in .constant(0) }
         outside.arenaBytes = 64
         XCTAssertTrue(PlanVerifier.verify(outside).contains { $0.contains("outside the arena") })
     }

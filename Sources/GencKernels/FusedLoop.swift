@@ -1,0 +1,215 @@
+// FusedLoop.swift — a blocked interpreter for fused elementwise groups.
+//
+// The loop runs over tiles of `FusedProgram.tile` consecutive elements. For
+// each tile every instruction runs over the whole tile into its register (a
+// tile-sized scratch row), with one `switch` per instruction per tile: the
+// inner loops are the same vectorised loops as the one-op kernels (8 lanes
+// through FastMath for exp, log, tanh, sigmoid...). Contiguous inputs are read
+// in place; broadcast, sliced and transposed inputs are gathered into a
+// register row first. Results are stored after the whole tile is computed,
+// so an output may overwrite an input the loop reads at its own index.
+//
+// Why an interpreter and not generated code: Swift has no JIT, and a
+// specialisation per group would have to be compiled ahead of time for
+// groups only known once a model is read. At 512 elements a tile the
+// per-instruction dispatch is amortised over 64 SIMD steps, and the registers
+// (a few KiB each) stay in L1/L2 (docs/passes.md has the measurements).
+//
+// Tiles are fixed by the element count, never by the thread count, and
+// random draws are counter-based (element i of a stream is a function of the
+// seed and i), so results are bit-identical on any number of threads.
+
+import Dispatch
+
+/// One fused loop, bound to its buffers.
+public struct FusedProgram {
+    public enum Source {
+        /// Read `k` (contiguous reads point at the buffer itself).
+        case input(Int)
+        case register(Int)
+        case scalar(Float)
+    }
+
+    public enum Instruction {
+        case unary(UnaryOp, Source)
+        case binary(BinaryOp, Source, Source)
+        /// A draw of the stream whose seed is `seeds[k]` at run time.
+        case normal(mean: Float, std: Float, seed: Int)
+        case uniform(low: Float, high: Float, seed: Int)
+        case copy(Source)
+    }
+
+    /// How element `index` of the loop reads its input: `base[offset + Σ index[a]·strides[a]]`.
+    public struct Read {
+        public var base: UnsafePointer<Float>
+        public var offset: Int
+        public var strides: [Int]
+        public init(base: UnsafePointer<Float>, offset: Int, strides: [Int]) {
+            self.base = base
+            self.offset = offset
+            self.strides = strides
+        }
+    }
+
+    public static let tile = 512
+
+    public var shape: [Int]
+    public var count: Int
+    public var reads: [Read]
+    /// Whether read k is the loop's own index (read in place).
+    var contiguous: [Bool]
+    /// The scratch row of each non-contiguous read, after the registers.
+    var gatherRow: [Int]
+    public var body: [Instruction]
+    public var results: [(register: Int, out: UnsafeMutablePointer<Float>)]
+
+    public init(shape: [Int], reads: [Read], body: [Instruction], results: [(register: Int, out: UnsafeMutablePointer<Float>)]) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        self.reads = reads
+        self.body = body
+        self.results = results
+        var strides = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for a in shape.indices.reversed() { strides[a] = acc; acc *= shape[a] }
+        contiguous = reads.map { r in r.offset == 0 && shape.indices.allSatisfy { shape[$0] <= 1 || r.strides[$0] == strides[$0] } }
+        var row = body.count
+        gatherRow = contiguous.map { c in
+            if c { return -1 }
+            defer { row += 1 }
+            return row
+        }
+    }
+
+    /// Scratch floats one worker needs: a row per register and per gathered read.
+    public var rowsPerWorker: Int { body.count + gatherRow.filter { $0 >= 0 }.count }
+    public func scratchCount(threads: Int) -> Int { rowsPerWorker * Self.tile * max(1, workers(threads)) }
+
+    func workers(_ threads: Int) -> Int {
+        let tiles = (count + Self.tile - 1) / Self.tile
+        return count >= parallelThreshold / 2 ? max(1, min(threads, tiles)) : 1
+    }
+}
+
+/// Runs `p` over all its elements. `seeds[k]` is the seed of random stream
+/// k this run; `scratch` holds `p.scratchCount(threads:)` floats.
+public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: UnsafeMutablePointer<Float>, threads: Int) {
+    let tiles = (p.count + FusedProgram.tile - 1) / FusedProgram.tile
+    let workers = p.workers(threads)
+    let rows = p.rowsPerWorker * FusedProgram.tile
+    if workers <= 1 {
+        for t in 0..<tiles { fusedTile(p, t, seeds, scratch) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        let first = tiles * w / workers, last = tiles * (w + 1) / workers
+        let mine = scratch + w * rows
+        for t in first..<last { fusedTile(p, t, seeds, mine) }
+    }
+}
+
+private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt64>, _ scratch: UnsafeMutablePointer<Float>) {
+    let tile = FusedProgram.tile
+    let start = t * tile
+    let n = min(tile, p.count - start)
+    for (k, row) in p.gatherRow.enumerated() where row >= 0 {
+        gather(p.reads[k], p.shape, start: start, count: n, into: scratch + row * tile)
+    }
+    @inline(__always) func pointer(_ s: FusedProgram.Source) -> UnsafePointer<Float>? {
+        switch s {
+        case let .input(k): return p.contiguous[k] ? p.reads[k].base + start : UnsafePointer(scratch + p.gatherRow[k] * tile)
+        case let .register(r): return UnsafePointer(scratch + r * tile)
+        case .scalar: return nil
+        }
+    }
+    for (j, ins) in p.body.enumerated() {
+        let y = scratch + j * tile
+        switch ins {
+        case let .unary(op, s):
+            if let x = pointer(s) { unaryBlock(op, x, y, n) } else if case let .scalar(v) = s {
+                var x = v, one: Float = 0
+                unaryBlock(op, &x, &one, 1)
+                y.update(repeating: one, count: n)
+            }
+        case let .binary(op, a, b):
+            binaryTile(op, a, b, pointer(a), pointer(b), y, n)
+        case let .normal(mean, std, seed):
+            fillNormal(y, count: n, seed: seeds[seed], offset: UInt64(start), mean: mean, std: std, threads: 1)
+        case let .uniform(low, high, seed):
+            fillUniform(y, count: n, seed: seeds[seed], offset: UInt64(start), low: low, high: high, threads: 1)
+        case let .copy(s):
+            if let x = pointer(s) { y.update(from: x, count: n) } else if case let .scalar(v) = s { y.update(repeating: v, count: n) }
+        }
+    }
+    for r in p.results { (r.out + start).update(from: scratch + r.register * tile, count: n) }
+}
+
+@inline(__always)
+private func scalar(_ s: FusedProgram.Source) -> Float {
+    if case let .scalar(v) = s { return v }
+    return 0
+}
+
+private func binaryTile(_ op: BinaryOp, _ a: FusedProgram.Source, _ b: FusedProgram.Source,
+                        _ pa: UnsafePointer<Float>?, _ pb: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    switch op {
+    case .add: binaryLoop(AddF.self, a, b, pa, pb, y, n)
+    case .sub: binaryLoop(SubF.self, a, b, pa, pb, y, n)
+    case .mul: binaryLoop(MulF.self, a, b, pa, pb, y, n)
+    case .div: binaryLoop(DivF.self, a, b, pa, pb, y, n)
+    case .pow: binaryLoop(PowF.self, a, b, pa, pb, y, n)
+    case .max: binaryLoop(MaxF.self, a, b, pa, pb, y, n)
+    case .min: binaryLoop(MinF.self, a, b, pa, pb, y, n)
+    case .greater: binaryLoop(GreaterF.self, a, b, pa, pb, y, n)
+    }
+}
+
+@inline(__always)
+private func binaryLoop<F: BinaryFunction>(_: F.Type, _ a: FusedProgram.Source, _ b: FusedProgram.Source,
+                                           _ pa: UnsafePointer<Float>?, _ pb: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    switch (pa, pb) {
+    case let (x?, z?): for i in 0..<n { y[i] = F.apply(x[i], z[i]) }
+    case let (x?, nil): let v = scalar(b); for i in 0..<n { y[i] = F.apply(x[i], v) }
+    case let (nil, z?): let u = scalar(a); for i in 0..<n { y[i] = F.apply(u, z[i]) }
+    case (nil, nil): y.update(repeating: F.apply(scalar(a), scalar(b)), count: n)
+    }
+}
+
+/// Elements `start ..< start + count` of the loop, read through `r`.
+private func gather(_ r: FusedProgram.Read, _ shape: [Int], start: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+    let rank = shape.count
+    guard rank > 0 else { out[0] = r.base[r.offset]; return }
+    // The multi-index of `start` (on the stack: no allocation per tile).
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
+        var rest = start
+        var at = r.offset
+        for a in (0..<rank).reversed() {
+            let e = max(shape[a], 1)
+            index[a] = rest % e
+            rest /= e
+            at += index[a] * r.strides[a]
+        }
+        let inner = shape[rank - 1], s = r.strides[rank - 1]
+        var done = 0
+        while done < count {
+            // A run along the innermost axis.
+            let run = min(inner - index[rank - 1], count - done)
+            let src = r.base + at, dst = out + done
+            if s == 1 { dst.update(from: src, count: run) } else if s == 0 { dst.update(repeating: src[0], count: run) } else {
+                for i in 0..<run { dst[i] = src[i * s] }
+            }
+            done += run
+            at += run * s
+            index[rank - 1] += run
+            // Carry into the outer axes.
+            var a = rank - 1
+            while a > 0, index[a] >= shape[a] {
+                at -= index[a] * r.strides[a]
+                index[a] = 0
+                a -= 1
+                index[a] += 1
+                at += r.strides[a]
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import GencIR
+
+/// Fusion: partitions a program's computing nodes into kernels by fusion
+/// kind (TVM's classes), so that the quotient graph of the groups is acyclic,
+/// every member of a fused group has the group's loop shape, and no group
+/// holds more than `maxGroupSize` nodes. Random draws are never duplicated:
+/// each is a member of exactly one group.
+///   before: %2 = matmul %0, %1; %4 = add %2, %3; %5 = leaky_relu %4      (3 kernels)
+///   after:  epilogue{%2 matmul; %4 add; %5 leaky_relu} shape [64, 512]     (1 kernel)
+///
+/// The rules, decided by `Op.fusionKind` and nothing else:
+/// - leaves (inputs, parameters, state, constants) belong to no group; a
+///   constant operand of a fused node becomes an immediate.
+/// - elementwise and broadcast nodes (unary, binary, random) join a fused or
+///   epilogue group of one of their operands whose loop shape is theirs;
+///   where several operands' groups qualify, those groups merge. Operands of
+///   another shape are read with broadcasting.
+/// - the injective nodes that read their operand at an affine index (slice,
+///   transpose, broadcast) start a fused group whose loop reads the operand
+///   through strides, so the copy they would make is never written unless
+///   something outside the group needs it.
+/// - reshape is a view (no kernel); other injective ops (unslice, concat,
+///   one_hot), reductions and opaque ops are single kernels.
+/// - a contraction (`outElementwiseFusable`) starts an epilogue group.
+/// A merge that would make a group depend on itself through another group
+/// is refused, so the groups can always be scheduled.
+public enum Fusion {
+    public static let guarantee = "kernels by fusion kind: elementwise trees one loop, contractions with their epilogue, an acyclic quotient"
+    public static let maxGroupSize = 64
+
+    enum Role {
+        case none, view, single, head, member, affineRead
+    }
+
+    static func role(_ n: Node) -> Role {
+        let f32 = n.type.dtype == .f32
+        switch n.op {
+        case .input, .parameter, .state, .constant: return .none
+        case .reshape: return .view
+        case .unary, .binary, .random: return f32 ? .member : .single
+        case .slice, .transpose, .broadcast: return f32 ? .affineRead : .single
+        case .matmul, .conv, .convInputGrad, .convFilterGrad: return .head
+        case .unslice, .concat, .oneHot, .reduce, .softmax, .logSoftmax, .pool, .poolGrad, .gather, .scatterAdd: return .single
+        }
+    }
+
+    /// The groups of `g`'s computing nodes (every non-leaf node is in exactly
+    /// one). With `enabled` false every node is its own single kernel (and
+    /// reshapes still views): the unoptimized plan tests compare against.
+    public static func partition(_ g: Graph, enabled: Bool = true) -> [KernelGroup] {
+        var p = Partitioner(g)
+        for i in g.nodes.indices { p.place(i, fuse: enabled) }
+        return p.groups()
+    }
+
+    struct Partitioner {
+        let g: Graph
+        var groupOf: [Int]
+        var kinds: [KernelGroup.Kind] = []
+        var members: [[Int]] = []
+        var shapes: [[Int]] = []
+        /// Groups each group reads from (ids may be stale: resolve with `find`).
+        var reads: [Set<Int>] = []
+        var parent: [Int] = []
+        var stamp: [Int] = []
+        var epoch = 0
+
+        init(_ g: Graph) {
+            self.g = g
+            groupOf = Array(repeating: -1, count: g.nodes.count)
+        }
+
+        mutating func find(_ x: Int) -> Int {
+            var r = x
+            while parent[r] != r { r = parent[r] }
+            var y = x
+            while parent[y] != r { let next = parent[y]; parent[y] = r; y = next }
+            return r
+        }
+
+        mutating func newGroup(_ kind: KernelGroup.Kind, _ node: Int) -> Int {
+            let id = kinds.count
+            kinds.append(kind)
+            members.append([node])
+            shapes.append(g.nodes[node].type.shape)
+            reads.append([])
+            parent.append(id)
+            stamp.append(0)
+            groupOf[node] = id
+            addReads(id, node)
+            return id
+        }
+
+        mutating func addReads(_ id: Int, _ node: Int) {
+            for o in g.nodes[node].operands where groupOf[o.id] >= 0 {
+                let h = find(groupOf[o.id])
+                if h != id { reads[id].insert(h) }
+            }
+        }
+
+        /// Whether group `target` is reachable from `from` along reads (`from` reads, transitively, from `target`).
+        mutating func reaches(_ from: Int, _ target: Int) -> Bool {
+            epoch += 1
+            var stack = [find(from)]
+            while let x = stack.popLast() {
+                if x == target { return true }
+                if stamp[x] == epoch { continue }
+                stamp[x] = epoch
+                for y in reads[x] {
+                    let r = find(y)
+                    if stamp[r] != epoch { stack.append(r) }
+                }
+            }
+            return false
+        }
+
+        mutating func place(_ i: Int, fuse: Bool) {
+            let node = g.nodes[i]
+            switch Self.roleOf(node) {
+            case .none: return
+            case .view: _ = newGroup(.view, i)
+            case .single: _ = newGroup(.single, i)
+            case .head: _ = newGroup(fuse ? .epilogue : .single, i)
+            case .affineRead: _ = newGroup(fuse ? .fused : .single, i)
+            case .member:
+                guard fuse else { _ = newGroup(.single, i); return }
+                // The fusable groups of same-shape operands.
+                var candidates: [Int] = []
+                for o in node.operands where groupOf[o.id] >= 0 && g.nodes[o.id].type.shape == node.type.shape {
+                    let h = find(groupOf[o.id])
+                    if (kinds[h] == .fused || kinds[h] == .epilogue), shapes[h] == node.type.shape, !candidates.contains(h) { candidates.append(h) }
+                }
+                var target: Int?
+                for h in candidates where members[h].count < maxGroupSize {
+                    if let t = target {
+                        if canMerge(t, h) { merge(into: t, h) }
+                    } else if canJoin(i, h) {
+                        target = h
+                    }
+                }
+                if let t = target, canJoin(i, t) {
+                    members[t].append(i)
+                    groupOf[i] = t
+                    addReads(t, i)
+                } else {
+                    _ = newGroup(.fused, i)
+                }
+            }
+        }
+
+        static func roleOf(_ n: Node) -> Role { Fusion.role(n) }
+
+        /// Node `i` may join `h` when none of its operands outside `h` depends on `h`.
+        mutating func canJoin(_ i: Int, _ h: Int) -> Bool {
+            for o in g.nodes[i].operands where groupOf[o.id] >= 0 {
+                let k = find(groupOf[o.id])
+                if k != h, reaches(k, h) { return false }
+            }
+            return true
+        }
+
+        /// Groups `a` and `b` may merge when neither reaches the other through a third group,
+        /// the merged group keeps one loop shape, and an epilogue keeps one head.
+        mutating func canMerge(_ a: Int, _ b: Int) -> Bool {
+            guard a != b, shapes[a] == shapes[b], members[a].count + members[b].count < maxGroupSize else { return false }
+            guard !(kinds[a] == .epilogue && kinds[b] == .epilogue) else { return false }
+            // A contraction runs before the loop, so it cannot read what the loop computes.
+            for (e, other) in [(a, b), (b, a)] where kinds[e] == .epilogue {
+                if g.nodes[members[e][0]].operands.contains(where: { groupOf[$0.id] >= 0 && find(groupOf[$0.id]) == other }) { return false }
+            }
+            // A slice, transpose or broadcast reads its operand at other indices than the loop's own.
+            for (x, y) in [(a, b), (b, a)] {
+                for m in members[x] where Fusion.role(g.nodes[m]) == .affineRead {
+                    if g.nodes[m].operands.contains(where: { groupOf[$0.id] >= 0 && find(groupOf[$0.id]) == y }) { return false }
+                }
+            }
+            for (x, y) in [(a, b), (b, a)] {
+                for k in reads[x] {
+                    let r = find(k)
+                    if r != y, reaches(r, y) { return false }
+                }
+            }
+            return true
+        }
+
+        mutating func merge(into a: Int, _ b: Int) {
+            // An epilogue's head stays first: the merged group is the epilogue.
+            let head = kinds[a] == .epilogue ? members[a][0] : kinds[b] == .epilogue ? members[b][0] : nil
+            if kinds[b] == .epilogue { kinds[a] = .epilogue }
+            var all = (members[a] + members[b]).sorted()
+            if let h = head, let k = all.firstIndex(of: h) { all.remove(at: k); all.insert(h, at: 0) }
+            members[a] = all
+            members[b] = []
+            for n in all { groupOf[n] = a }
+            reads[a].formUnion(reads[b])
+            reads[b] = []
+            parent[b] = a
+            reads[a] = Set(reads[a].map { find($0) }.filter { $0 != a })
+        }
+
+        mutating func groups() -> [KernelGroup] {
+            var out: [KernelGroup] = []
+            for id in kinds.indices where parent[id] == id && !members[id].isEmpty {
+                out.append(KernelGroup(kind: kinds[id], nodes: members[id], shape: shapes[id]))
+            }
+            return out
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Genc
+import GencIR
+import GencLower
+import GencPlan
+import GencRuntime
+import GencSpec
+import GencSupport
+import GencTestSupport
+import XCTest
+
+/// The optimizing planner (fusion, views, in-place, scheduling) against the
+/// unoptimized one (every op its own kernel, node order): the same numbers.
+final class OptimizedPlanTests: XCTestCase {
+    static let models: [(String, [(String, Int)])] = [
+        ("mlp-gan", [("batch", 4)]), ("dcgan", [("batch", 2)]), ("vae", [("batch", 4)]),
+        ("char-lstm", [("batch", 2), ("steps", 5)]), ("conv-vae", [("batch", 2)]),
+        ("examples/byte-lm", [("batch", 2), ("steps", 4), ("width", 8)]), ("examples/cifar-dcgan", [("batch", 2), ("ch", 4)]),
+        ("examples/conv1d-denoiser", [("batch", 2)]), ("examples/infogan-shapes", [("batch", 4)]),
+    ]
+
+    func load(_ name: String, _ dims: [(String, Int)]) throws -> FrontEnd.Result {
+        let r = FrontEnd.load(path: Repository.path("models/\(name).yaml"), options: SpecOptions(dimOverrides: dims))
+        _ = try XCTUnwrap(r.optimized, DiagnosticRenderer().render(r.diagnostics))
+        return r
+    }
+
+    /// One run of `plan` from the same weights and inputs: its outputs and every persistent buffer after it.
+    func runOnce(_ plan: Plan, threads: Int) throws -> [String: [Float]] {
+        let store = ParameterStore()
+        let exe = try Executable(plan: plan, store: store, threads: threads)
+        store.initialize(seed: 7)
+        for i in plan.inputs {
+            let t = plan.slots[i.slot].type
+            if t.dtype == .i32 {
+                try exe.setInput(i.name, ints: (0..<t.elementCount).map { Int32(($0 * 7 + 3) % 20) })
+            } else {
+                try exe.setInput(i.name, floats: (0..<t.elementCount).map { Float(($0 * 37 + 11) % 101) / 101 })
+            }
+        }
+        try exe.run(seed: 5)
+        var out: [String: [Float]] = [:]
+        for o in plan.outputs { out["output " + o.name] = exe.output(o.name)?.floats }
+        for p in plan.persistent where p.kind != .constant {
+            out["\(p.kind.rawValue) " + p.name] = store.floats(p.name, kind: p.kind)
+        }
+        return out
+    }
+
+    func testOptimizedPlansComputeWhatUnoptimizedOnesDo() throws {
+        for (name, dims) in Self.models {
+            let r = try load(name, dims)
+            let model = try XCTUnwrap(r.optimized)
+            for program in model.programs where program.name.hasPrefix("train.") || program.name.hasPrefix("sample.") {
+                let infos = Dictionary(model.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                let fast = try Planner.plan(program.graph, options: .optimized) { n, _, _ in Compiler.initializer(infos[n]) }
+                let slow = try Planner.plan(program.graph, options: .unoptimized) { n, _, _ in Compiler.initializer(infos[n]) }
+                XCTAssertEqual(PlanVerifier.verify(fast), [], "\(name) \(program.name)")
+                XCTAssertLessThan(fast.steps.count, slow.steps.count, "\(name) \(program.name)")
+                let a = try runOnce(fast, threads: 2), b = try runOnce(slow, threads: 1)
+                XCTAssertEqual(Set(a.keys), Set(b.keys), "\(name) \(program.name)")
+                for (k, x) in b {
+                    let y = try XCTUnwrap(a[k], "\(name) \(program.name) \(k)")
+                    XCTAssertEqual(x.count, y.count)
+                    var worst = 0.0
+                    for (u, v) in zip(x, y) {
+                        let err = abs(Double(u) - Double(v)) / max(1e-3, abs(Double(u)))
+                        worst = max(worst, err)
+                    }
+                    XCTAssertLessThanOrEqual(worst, 1e-5, "\(name) \(program.name) \(k): relative difference \(worst)")
+                }
+            }
+        }
+    }
+
+    /// Issue 10's bars on the reference training steps, at their real dims.
+    func testReferenceTrainingStepsMeetTheMemoryAndKernelBars() throws {
+        for name in ["mlp-gan", "dcgan", "vae", "char-lstm"] {
+            let r = try load(name, [])
+            for (pname, plan) in r.plans.sorted(by: { $0.key < $1.key }) where pname.hasPrefix("train.") {
+                let rep = plan.report
+                XCTAssertEqual(PlanVerifier.verify(plan), [], "\(name) \(pname)")
+                XCTAssertLessThanOrEqual(Double(rep.arenaBytes), 1.10 * Double(rep.lowerBoundBytes),
+                                         "\(name) \(pname): arena \(rep.arenaBytes) vs lower bound \(rep.lowerBoundBytes)")
+                XCTAssertLessThanOrEqual(Double(rep.kernels), 0.60 * Double(rep.opsBefore),
+                                         "\(name) \(pname): \(rep.kernels) kernels for \(rep.opsBefore) ops")
+                print("\(name) \(pname): ops \(rep.opsBefore) kernels \(rep.kernels) fused \(rep.fusedGroups) arena \(rep.arenaBytes) lower \(rep.lowerBoundBytes) naive \(rep.naiveBytes)")
+            }
+        }
+    }
+}
