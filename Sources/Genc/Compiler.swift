@@ -25,8 +25,8 @@ public enum Compiler {
     }
 
     /// The plan of one program.
-    public static func plan(_ program: Program, model: LoweredModel) throws -> Plan {
+    public static func plan(_ program: Program, model: LoweredModel, options: PlanOptions = .optimized) throws -> Plan {
         let infos = Dictionary(model.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return try Planner.plan(program.graph) { name, _, _ in initializer(infos[name]) }
+        return try Planner.plan(program.graph, options: options) { name, _, _ in initializer(infos[name]) }
     }
 }

@@ -10,25 +10,25 @@ import GencTrain
 /// `genc eval`: each objective evaluated once, exactly as a training step
 /// computes it (batchnorm on batch statistics), updating nothing.
 public struct Evaluator {
-    public var spec: ModelSpec
-    public var model: LoweredModel
+    public var compiled: CompiledModel
+    public var spec: ModelSpec { compiled.spec }
     public var threads: Int
     public var seed: UInt64
     /// When set, a model whose programs need more memory is refused (a
     /// `Diagnostic` is thrown) before anything is allocated.
     public var memoryLimit: MemoryEstimate.Limit?
-    /// Plans already made, by program name (`FrontEnd.Result.plans`);
-    /// programs not in it are planned here.
-    public var plans: [String: Plan]
 
-    public init(spec: ModelSpec, model: LoweredModel, threads: Int = 1, seed: UInt64 = 0, memoryLimit: MemoryEstimate.Limit? = nil,
-                plans: [String: Plan] = [:]) {
-        self.spec = spec
-        self.model = model
+    public init(compiled: CompiledModel, threads: Int = 1, seed: UInt64 = 0, memoryLimit: MemoryEstimate.Limit? = nil) {
+        self.compiled = compiled
         self.threads = threads
         self.seed = seed
         self.memoryLimit = memoryLimit
-        self.plans = plans
+    }
+
+    /// Every program of `model` planned (reusing `plans`, by name).
+    public init(spec: ModelSpec, model: LoweredModel, threads: Int = 1, seed: UInt64 = 0, memoryLimit: MemoryEstimate.Limit? = nil,
+                plans: [String: Plan] = [:]) throws {
+        self.init(compiled: try CompiledModel(spec: spec, model: model, plans: plans), threads: threads, seed: seed, memoryLimit: memoryLimit)
     }
 
     /// Loads weights into the store (all parameters and state must be
@@ -55,7 +55,7 @@ public struct Evaluator {
         if !missing.isEmpty {
             throw RuntimeError("weights: \(missing.count) parameter\(missing.count == 1 ? " is" : "s are") missing: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")")
         }
-        let known = Set(model.parameters.map(\.name))
+        let known = compiled.persistentNames
         if let unknown = weights.tensors.map(\.name).first(where: { !known.contains($0) && !$0.hasPrefix("optimizer.") && !$0.hasPrefix("run.") }) {
             throw RuntimeError("weights: '\(unknown)' is not a parameter or state of model '\(spec.name.value)'")
         }
@@ -132,12 +132,11 @@ public struct Evaluator {
         var results: [SplitResult] = []
         var loaded: [String: Dataset] = [:]
         for name in names {
-            guard let program = model.program(Lowering.programName(.eval, name)) else {
+            guard let plan = compiled.plan(.eval, name) else {
                 throw RuntimeError("the model has no objective '\(name)'")
             }
-            let plan = try plans[program.name] ?? Compiler.plan(program, model: model)
             if let memoryLimit {
-                let estimate = try MemoryEstimate(programs: [program], model: model, plans: [program.name: plan])
+                let estimate = try MemoryEstimate(plans: [plan])
                 if let d = estimate.check(memoryLimit, doing: "evaluating '\(name)'", file: spec.file) { throw d }
             }
             let store = ParameterStore()
@@ -198,23 +197,20 @@ public struct Evaluator {
     /// Runs the `mode` program of each objective once and returns each with its loss.
     func run(_ mode: ProgramMode, objectives requested: [String], weights: SafeTensors?, inputs: SafeTensors?) throws -> [(name: String, executable: Executable, loss: Double)] {
         let names = requested.isEmpty ? spec.objectives.map(\.name) : requested
-        var programs: [(String, Program)] = []
-        var planned = plans
+        var programs: [(String, Plan)] = []
         for name in names {
-            guard let program = model.program(Lowering.programName(mode, name)) else {
+            guard let plan = compiled.plan(mode, name) else {
                 throw RuntimeError("the model has no objective '\(name)'")
             }
-            programs.append((name, program))
-            if planned[program.name] == nil { planned[program.name] = try Compiler.plan(program, model: model) }
+            programs.append((name, plan))
         }
         if let memoryLimit {
-            let estimate = try MemoryEstimate(programs: programs.map(\.1), model: model, plans: planned)
+            let estimate = try MemoryEstimate(plans: programs.map(\.1))
             if let d = estimate.check(memoryLimit, doing: "evaluating \(names.map { "'\($0)'" }.joined(separator: ", "))", file: spec.file) { throw d }
         }
         let store = ParameterStore()
         var executables: [(String, Executable)] = []
-        for (name, program) in programs {
-            guard let plan = planned[program.name] else { continue }
+        for (name, plan) in programs {
             executables.append((name, try Executable(plan: plan, store: store, threads: threads)))
         }
         try prepare(store, weights: weights)

@@ -118,6 +118,15 @@ public enum FrontEnd {
         return result
     }
 
+    /// The spec of a model file and its diagnostics, without lowering it
+    /// (a plan file's stored YAML: its plans are already made).
+    public static func spec(file: SourceFile, options: SpecOptions = SpecOptions()) -> (ModelSpec?, [Diagnostic]) {
+        let (root, yamlProblems) = YAMLReader().read(file)
+        guard let root else { return (nil, yamlProblems) }
+        let (spec, problems) = SpecValidator.validate(root, file: file, options: options)
+        return (spec, yamlProblems + problems)
+    }
+
     /// What the runtime would refuse to load, found now and reported at the
     /// op's YAML line, so that a model `check` accepts always loads.
     static func supported(_ plans: [String: Plan], file: SourceFile) -> [Diagnostic] {

@@ -48,28 +48,36 @@ public struct MemoryEstimate: Sendable {
     /// Throws `RuntimeError` when a plan's scratch cannot even be sized.
     /// `plans` may hold plans already made (by name), to save planning twice.
     public init(programs: [Program], model: LoweredModel, plans: [String: Plan] = [:]) throws {
+        try self.init(plans: programs.map { try plans[$0.name] ?? Compiler.plan($0, model: model) })
+    }
+
+    /// The estimate for `plans` loaded together (one shared parameter store).
+    public init(plans: [Plan]) throws {
         var persistent: [String: (PersistentBuffer.Kind, Int)] = [:]
         var candidates: [Tensor] = []
-        for program in programs {
-            let plan = try plans[program.name] ?? Compiler.plan(program, model: model)
+        for plan in plans {
             let load = try Executable.loadBytes(plan)
-            self.programs.append(ProgramBytes(name: program.name, arenaBytes: load.arena, workspaceBytes: load.workspace, constantBytes: load.constants))
+            self.programs.append(ProgramBytes(name: plan.name, arenaBytes: load.arena, workspaceBytes: load.workspace, constantBytes: load.constants))
             for p in plan.persistent where p.kind != .constant { persistent[p.name] = (p.kind, p.type.byteCount) }
-            // Per program, its five largest values (a graph holds each leaf
-            // once), chosen by size first so only those five are described.
+            // Per program, its five largest values, chosen by size first so only those five are described.
             var top: [Int] = []
-            for (i, n) in program.graph.nodes.enumerated() {
-                let bytes = n.type.byteCount
-                if top.count == 5, let last = top.last, program.graph.nodes[last].type.byteCount >= bytes { continue }
+            for (i, s) in plan.slots.enumerated() {
+                switch s.storage {
+                case .view, .fused: continue
+                case .arena, .persistent: break
+                }
+                let bytes = s.type.byteCount
+                if top.count == 5, let last = top.last, plan.slots[last].type.byteCount >= bytes { continue }
                 top.append(i)
-                top.sort { program.graph.nodes[$0].type.byteCount > program.graph.nodes[$1].type.byteCount }
+                top.sort { plan.slots[$0].type.byteCount > plan.slots[$1].type.byteCount }
                 if top.count > 5 { top.removeLast() }
             }
-            let mine = top.map { i -> Tensor in
-                let n = program.graph.nodes[i]
-                return Tensor(description: Self.describe(n, in: program.name), bytes: n.type.byteCount, location: n.location)
+            var sources: [Int: SourceOp] = [:]
+            for step in plan.steps { for src in step.sources where top.contains(src.node) { sources[src.node] = src } }
+            candidates += top.map { i in
+                let t = plan.slots[i].type
+                return Tensor(description: Self.describe(slot: i, t, plan, sources[i]), bytes: t.byteCount, location: sources[i]?.location)
             }
-            candidates += mine
         }
         for (_, (kind, bytes)) in persistent {
             if kind == .parameter { parameterBytes += bytes } else { stateBytes += bytes }
@@ -78,15 +86,17 @@ public struct MemoryEstimate: Sendable {
         largest = candidates.sorted { $0.bytes > $1.bytes }.filter { seen.insert($0.description).inserted }.prefix(3).map { $0 }
     }
 
-    static func describe(_ n: Node, in program: String) -> String {
-        switch n.op {
-        case let .parameter(name): return "parameter '\(name)' \(n.type)"
-        case let .state(name): return "state '\(name)' \(n.type)"
-        case let .input(name): return "input '\(name)' \(n.type) of \(program)"
-        case .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
-             .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
-            return "\(n.op.name) result \(n.type) in \(program)"
+    static func describe(slot i: Int, _ t: TensorType, _ plan: Plan, _ source: SourceOp?) -> String {
+        if case let .persistent(k) = plan.slots[i].storage, k < plan.persistent.count {
+            let p = plan.persistent[k]
+            switch p.kind {
+            case .parameter: return "parameter '\(p.name)' \(t)"
+            case .state: return "state '\(p.name)' \(t)"
+            case .constant: return "constant \(t) in \(plan.name)"
+            }
         }
+        if let input = plan.inputs.first(where: { $0.slot == i }) { return "input '\(input.name)' \(t) of \(plan.name)" }
+        return "\(source?.op ?? "value") result \(t) in \(plan.name)"
     }
 
     /// `1.50 GiB`, `12.0 MiB`, `512 B`.

@@ -280,8 +280,9 @@ public struct PlanReport: Hashable, Sendable {
     /// Floating-point operations of one run in GEMMs and convolutions
     /// (2 per multiply-add), the work GFLOP/s is quoted against.
     public var flops: Int
-    /// IR ops that compute (not leaves) before fusion, and kernels after.
-    public var opsBefore: Int = 0
+    /// IR ops that compute (not leaves) the plan was made from (after the
+    /// simplification passes, before fusion), and kernels after fusion.
+    public var ops: Int = 0
     public var kernels: Int = 0
     public var fusedGroups: Int = 0
     /// The largest values live at the peak, largest first (at most 8).

@@ -223,7 +223,7 @@ public enum Planner {
             var claimed = Set<Int>()
             for (k, s) in steps.enumerated() {
                 for (o, y) in s.outputs.enumerated() {
-                    guard case .arena = slots[y].storage, !pinnedRoots.contains(y) else { continue }
+                    guard case .arena = slots[y].storage else { continue }
                     for (i, x) in s.inputs.enumerated() {
                         let r = Liveness.root(x, slots)
                         guard r != y, !claimed.contains(r), !pinnedRoots.contains(r), case .arena = slots[r].storage,
@@ -277,7 +277,7 @@ public enum Planner {
         var report = PlanReport(arenaBytes: arenaBytes, naiveBytes: naive, lowerBoundBytes: peak.bytes,
                                 persistentBytes: persistent.reduce(0) { $0 + $1.type.byteCount },
                                 flops: steps.reduce(0) { let (t, o) = $0.addingReportingOverflow(flops($1, slots)); return o ? Int.max : t })
-        report.opsBefore = g.nodes.filter { !$0.op.isLeaf }.count
+        report.ops = g.nodes.filter { !$0.op.isLeaf }.count
         report.kernels = steps.count
         report.fusedGroups = steps.filter { if case .fused = $0.kernel { return $0.sources.count > 1 } else { return false } }.count
         report.peak = Array(atPeak.prefix(8))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Genc
 import GencKernels
 import GencLower
+import GencPlan
 import GencRuntime
 import GencSupport
 import GencSpec
@@ -36,6 +37,8 @@ struct Bench: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var memory: MemoryOptions
     @Flag(help: "Print JSON (on failure, the diagnostics as `check --json` prints them).") var json = false
+    @Flag(help: "Time the unoptimized plans (every op its own kernel, no views, no in-place reuse, node order), to compare with the optimized ones in one run.")
+    var unoptimized = false
 
     var threads: Int { threading.threads }
 
@@ -91,23 +94,20 @@ struct Bench: ParsableCommand {
         Threads.configure(threads)
         if let n = sgemm { return benchSGEMM(n) }
         guard let file else { return }
-        let result = FrontEnd.load(path: file, options: ModelOptions.specOptions(dims))
-        let (spec, lowered) = try Output.loaded(result, json: json)
+        let compiled = try Output.compiled(file: file, dims: dims, json: json, planOptions: unoptimized ? .unoptimized : nil)
+        let spec = compiled.spec
         do {
             let schedule = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)
-            var chosen: [(String, Program)] = []
+            var chosen: [(String, Plan)] = []
             for name in schedule where !chosen.contains(where: { $0.0 == name }) {
-                if let p = lowered.program("train.\(name)") ?? lowered.program("grad.\(name)") { chosen.append((name, p)) }
+                if let p = compiled.plan(.train, name) ?? compiled.plan(.grad, name) { chosen.append((name, p)) }
             }
-            // Planned once, by the front end; refused before anything is allocated when it cannot fit.
-            var plans = result.plans
-            for (_, p) in chosen where plans[p.name] == nil { plans[p.name] = try Compiler.plan(p, model: lowered) }
-            let estimate = try MemoryEstimate(programs: chosen.map(\.1), model: lowered, plans: plans)
+            // Refused before anything is allocated when it cannot fit.
+            let estimate = try MemoryEstimate(plans: chosen.map(\.1))
             if let d = estimate.check(memory.limit, doing: "benchmarking '\(spec.name.value)'", file: spec.file) { throw d }
             let store = ParameterStore()
             var programs: [(String, Executable)] = []
-            for (name, p) in chosen {
-                guard let plan = plans[p.name] else { continue }
+            for (name, plan) in chosen {
                 programs.append((name, try Executable(plan: plan, store: store, threads: threads)))
             }
             store.initialize(seed: 0, threads: threads)

@@ -3,6 +3,7 @@ import Genc
 import GencIR
 import GencLower
 import GencPasses
+import GencPlan
 import GencSpec
 import GencSupport
 
@@ -12,7 +13,9 @@ struct Dump: ParsableCommand {
         abstract: "Print one stage of the compiler for a model.",
         discussion: """
         Stages: spec (the validated model, defaults filled in), ir (the graph of one program as lowering makes it), \
-        grad (after autodiff: the whole training step). \
+        grad (after autodiff: the whole training step), optimized (after the simplification passes), \
+        plan (the kernels after fusion and scheduling, each with the IR ops it holds and their YAML lines, \
+        its slots in the arena, and the memory report; text only). \
         Programs: train (with --stage ir, an objective's training-step forward graph; with --stage grad, \
         forward + backward + optimizer update), grad (forward + backward, what eval --grads runs), \
         eval (the forward graph, updating nothing), sample (the sampling graph). \
@@ -23,7 +26,7 @@ struct Dump: ParsableCommand {
         --collapse none draws every op, --collapse layers collapses a small graph too.
         """)
 
-    enum Stage: String, ExpressibleByArgument, CaseIterable { case spec, ir, grad, optimized }
+    enum Stage: String, ExpressibleByArgument, CaseIterable { case spec, ir, grad, optimized, plan }
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, dot, json }
     enum ProgramKind: String, ExpressibleByArgument, CaseIterable { case train, grad, eval, sample }
     enum Collapse: String, ExpressibleByArgument, CaseIterable { case auto, layers, none }
@@ -88,11 +91,12 @@ struct Dump: ParsableCommand {
             case .dot:
                 throw ValidationError("--format dot prints graphs; use it with --stage ir or grad")
             }
-        case .ir, .grad, .optimized:
+        case .ir, .grad, .optimized, .plan:
             // ir: as lowered (train is the step's forward pass); grad: after
             // autodiff; optimized: after the passes (what is planned and run).
             let stage = printAfter == nil ? stage : .optimized
             guard let models = stage == .ir ? result.forward : stage == .grad ? lowered : printAfter == nil ? result.optimized : lowered else { return }
+            if stage == .plan, format != .text { throw ValidationError("--stage plan prints text; --format \(format.rawValue) applies to the graph stages") }
             if stage == .ir, program == .grad {
                 throw ValidationError("grad programs are made by autodiff: use --stage grad --program grad")
             }
@@ -130,6 +134,11 @@ struct Dump: ParsableCommand {
                     throw ValidationError("objective has no optimizer (neither its own 'optimizer:' nor train's), so there is no training step '\(name)'; --program grad prints its gradients")
                 }
                 throw ValidationError("no program '\(name)'")
+            }
+            if stage == .plan {
+                guard let plan = result.plans[name] else { throw ValidationError("no plan for program '\(name)'") }
+                Output.stdout(PlanText.print(plan))
+                return
             }
             var graph = p.graph
             if let pass = printAfter {

@@ -58,8 +58,8 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
-        let result = FrontEnd.load(path: model.file, options: model.specOptions)
-        let (spec, lowered) = try Output.loaded(result, json: json)
+        let compiled = try Output.compiled(model, json: json)
+        let spec = compiled.spec
         for o in objective where spec.objective(named: o) == nil {
             throw Output.unknownObjective(o, in: spec)
         }
@@ -75,7 +75,7 @@ struct Eval: ParsableCommand {
             Threads.configure(threads)
             let w = try weights.map { try SafeTensors.read(path: $0) }
             let i = try inputs.map { try SafeTensors.read(path: $0) }
-            let evaluator = Evaluator(spec: spec, model: lowered, threads: threads, seed: seed, memoryLimit: memory.limit, plans: result.plans)
+            let evaluator = Evaluator(compiled: compiled, threads: threads, seed: seed, memoryLimit: memory.limit)
             var values: [(name: String, value: Double)]
             if let s = split.flatMap(DatasetSpec.Split.init(rawValue:)) {
                 let results = try evaluator.evaluate(split: s, objectives: objective, weights: w, maxBatches: batches)

@@ -10,7 +10,7 @@ struct GencCommand: ParsableCommand {
             commandName: "genc",
             abstract: "A compiler for declarative generative models (GANs, VAEs, LSTMs) written in YAML.",
             version: "\(GencVersion.string)\n\(OpenBLASSetup.description)",
-            subcommands: [Check.self, Dump.self, Eval.self, Bench.self, Run.self]
+            subcommands: [Check.self, Dump.self, Compile.self, Eval.self, Bench.self, Run.self]
         )
     }
 
@@ -40,7 +40,7 @@ struct GencCommand: ParsableCommand {
     /// The verbs that take `--json` (the parse failed, so there is no
     /// command value to ask).
     static let jsonVerbs: Set<String> = [Check.configuration.commandName ?? "check", Eval.configuration.commandName ?? "eval",
-                                         Bench.configuration.commandName ?? "bench"]
+                                         Bench.configuration.commandName ?? "bench", Compile.configuration.commandName ?? "compile"]
 
     /// Whether a command line that did not parse asked for JSON: a verb
     /// with `--json`, and `--json` before any `--`.

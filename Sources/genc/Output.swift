@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Genc
+import GencPlan
 import GencLower
 import GencRuntime
 import GencSpec
@@ -32,6 +33,26 @@ enum Output {
         }
         guard let spec = result.spec, let lowered = result.lowered else { throw ExitCode(1) }
         return (spec, lowered)
+    }
+
+    /// The compiled model of a YAML file (through the whole front end) or
+    /// of a plan file from `genc compile -o` (its plans as written; the
+    /// model's YAML, stored in the file, is validated again for its data,
+    /// training and sampling sections). Diagnostics are printed as by
+    /// `loaded`. `planOptions` re-plans a YAML model's programs (bench
+    /// --unoptimized).
+    static func compiled(file: String, dims: [String], json: Bool = false, planOptions: PlanOptions? = nil) throws -> CompiledModel {
+        let result = FrontEnd.load(path: file, options: ModelOptions.specOptions(dims))
+        let (spec, _) = try loaded(result, json: json)
+        if let o = planOptions, let m = result.optimized {
+            do { return try CompiledModel(spec: spec, model: m, plans: [:], options: o) } catch { throw fail(error, file: file, json: json) }
+        }
+        guard let c = CompiledModel(result) else { throw ExitCode(1) }
+        return c
+    }
+
+    static func compiled(_ m: ModelOptions, json: Bool = false) throws -> CompiledModel {
+        try compiled(file: m.file, dims: m.dims, json: json)
     }
 
     /// Ends a verb that failed after loading (bad weights or inputs, not

@@ -78,8 +78,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let result = FrontEnd.load(path: model.file, options: model.specOptions)
-        let (spec, lowered) = try Output.loaded(result)
+        let compiled = try Output.compiled(model)
+        let spec = compiled.spec
         let threads = threading.threads
         Threads.configure(threads)
         var options = RunOptions(outDirectory: out ?? RunFiles.join("runs", spec.name.value))
@@ -96,15 +96,16 @@ struct Run: ParsableCommand {
         options.length = length
         options.temperature = temperature
         do {
-            let programs = lowered.programs.filter { p in
-                sampleOnly ? p.mode == .sample : (p.mode == .sample || (p.mode == .train && spec.train?.schedule.contains { Lowering.programName(.train, $0.value) == p.name } == true))
-            }
-            let estimate = try MemoryEstimate(programs: programs, model: lowered, plans: result.plans)
+            let scheduled = Set((spec.train?.schedule ?? []).map { Lowering.programName(.train, $0.value) })
+            let plans = compiled.plans.values.filter { p in
+                p.name.hasPrefix("sample.") || (!sampleOnly && scheduled.contains(p.name))
+            }.sorted { $0.name < $1.name }
+            let estimate = try MemoryEstimate(plans: plans)
             if let d = estimate.check(memory.limit, doing: sampleOnly ? "sampling" : "training", file: spec.file) { throw d }
             if sampleOnly {
-                try sample(spec: spec, lowered: lowered, result: result, options: options)
+                try sample(compiled, options: options)
             } else {
-                try train(spec: spec, lowered: lowered, result: result, options: options)
+                try train(compiled, options: options)
             }
         } catch let e as ExitCode {
             throw e
@@ -115,8 +116,9 @@ struct Run: ParsableCommand {
         }
     }
 
-    func train(spec: ModelSpec, lowered: LoweredModel, result: FrontEnd.Result, options: RunOptions) throws {
-        let trainer = try Trainer(spec: spec, model: lowered, plans: result.plans, options: options)
+    func train(_ compiled: CompiledModel, options: RunOptions) throws {
+        let spec = compiled.spec
+        let trainer = try Trainer(spec: spec, plans: compiled.plans, options: options)
         let what = trainer.step > 0 ? "resuming at step \(trainer.step) of \(trainer.totalSteps)" : "training \(trainer.totalSteps) steps"
         Output.stderr("\(spec.name.value): \(what) (\(trainer.batchesPerEpoch) batches per epoch, schedule [\(trainer.schedule.joined(separator: ", "))], seed \(trainer.seed), \(options.threads) thread\(options.threads == 1 ? "" : "s"))\n")
         let s = try trainer.run()
@@ -132,15 +134,16 @@ struct Run: ParsableCommand {
         for (what, path) in s.files { Output.stdout("\(what): \(path)\n") }
     }
 
-    func sample(spec: ModelSpec, lowered: LoweredModel, result: FrontEnd.Result, options: RunOptions) throws {
+    func sample(_ compiled: CompiledModel, options: RunOptions) throws {
+        let spec = compiled.spec
         guard spec.sample != nil else {
             throw Diagnostic(id: "no-sample", message: "model '\(spec.name.value)' has no 'sample:' section; nothing to sample", at: spec.name.range)
         }
         let store = ParameterStore()
-        let sampler = try Sampler(spec: spec, model: lowered, plans: result.plans, store: store, threads: options.threads)
+        let sampler = try Sampler(spec: spec, plans: compiled.plans, store: store, threads: options.threads)
         let w = try weights.map { try SafeTensors.read(path: $0) }
         let seedValue = seed ?? UInt64(clamping: spec.train?.seed ?? 0)
-        try Evaluator(spec: spec, model: lowered, threads: options.threads, seed: seedValue).prepare(store, weights: w)
+        try Evaluator(compiled: compiled, threads: options.threads, seed: seedValue).prepare(store, weights: w)
         try AtomicFile.createDirectory(options.outDirectory)
         if let n = count {
             guard sampler.hasImages else { throw RuntimeError("--count writes image samples; model '\(spec.name.value)' samples text") }

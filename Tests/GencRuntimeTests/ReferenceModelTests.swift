@@ -101,7 +101,7 @@ final class ReferenceModelTests: XCTestCase {
 
     func testBadWeightsInputsAndIdsAreErrors() throws {
         let (spec, model) = try load("char-lstm", dims: [("batch", 2), ("steps", 4)])
-        let ev = Evaluator(spec: spec, model: model)
+        let ev = try Evaluator(spec: spec, model: model)
         func message(_ body: () throws -> Void) -> String {
             do { try body(); return "" } catch { return "\(error)" }
         }

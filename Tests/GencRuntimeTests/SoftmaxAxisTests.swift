@@ -24,7 +24,7 @@ final class SoftmaxAxisTests: XCTestCase {
         let r = FrontEnd.load(file: SourceFile(path: "sm.yaml", text: text))
         XCTAssertFalse(r.hasErrors, DiagnosticRenderer().render(r.diagnostics))
         let spec = try XCTUnwrap(r.spec), lowered = try XCTUnwrap(r.lowered)
-        return try XCTUnwrap(Evaluator(spec: spec, model: lowered, threads: 2, seed: 3).evaluate(objectives: [], weights: nil, inputs: nil).first?.value)
+        return try XCTUnwrap(try Evaluator(spec: spec, model: lowered, threads: 2, seed: 3).evaluate(objectives: [], weights: nil, inputs: nil).first?.value)
     }
 
     func testSoftmaxOverEveryAxisSumsToOneAlongIt() throws {

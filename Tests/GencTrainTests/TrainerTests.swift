@@ -84,7 +84,7 @@ final class TrainerTests: XCTestCase {
         o.checkpointEvery = every
         o.progress = .quiet
         o.threads = 1
-        return try Trainer(spec: r.spec!, model: r.lowered!, plans: r.plans, options: o)
+        return try Trainer(spec: r.spec!, plans: r.plans, options: o)
     }
 
     static func snapshot(_ t: Trainer) -> [String: [UInt32]] {
@@ -143,7 +143,7 @@ final class TrainerTests: XCTestCase {
         var o = RunOptions(outDirectory: out)
         o.resume = out + "/checkpoint.safetensors"
         o.seed = 4
-        XCTAssertThrowsError(try Trainer(spec: r.spec!, model: r.lowered!, plans: r.plans, options: o)) { e in
+        XCTAssertThrowsError(try Trainer(spec: r.spec!, plans: r.plans, options: o)) { e in
             XCTAssertTrue("\(e)".contains("seed"), "\(e)")
         }
     }

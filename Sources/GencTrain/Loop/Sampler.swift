@@ -21,7 +21,7 @@ public final class Sampler {
     let encoding: DatasetSpec.TextEncoding
 
     /// Binds the sampling programs to `store` (the trainer's, or one loaded from weights).
-    public init(spec: ModelSpec, model: LoweredModel, plans: [String: Plan], store: ParameterStore, threads: Int) throws {
+    public init(spec: ModelSpec, plans: [String: Plan], store: ParameterStore, threads: Int) throws {
         self.spec = spec
         self.threads = threads
         func load(_ mode: String) throws -> Executable? {

@@ -69,7 +69,7 @@ public final class Trainer {
     var wroteEpochSamples: [String] = []
     var lastRecords = -Double.infinity
 
-    public init(spec: ModelSpec, model: LoweredModel, plans: [String: Plan], options: RunOptions) throws {
+    public init(spec: ModelSpec, plans: [String: Plan], options: RunOptions) throws {
         guard let train = spec.train else {
             throw Diagnostic(id: "no-train", message: "model '\(spec.name.value)' has no 'train:' section; nothing to train (sample it with --sample-only --weights FILE)", at: spec.name.range)
         }
@@ -136,7 +136,7 @@ public final class Trainer {
             built.append(Step(name: name, executable: exe, loss: loss.pointer.assumingMemoryBound(to: Float.self), data: data, noise: noise))
         }
         steps = built
-        sampler = try Sampler(spec: spec, model: model, plans: plans, store: store, threads: options.threads)
+        sampler = try Sampler(spec: spec, plans: plans, store: store, threads: options.threads)
 
         // Length: --steps, --epochs, or the model's.
         let perEpoch = batchesPerEpoch
