@@ -44,7 +44,7 @@ final class DumpCommandTests: XCTestCase {
     }
 
     func testUsageErrors() throws {
-        XCTAssertEqual(try GencBinary.run(["dump", "--stage", "plan", dcgan]).status, 64)
+        XCTAssertEqual(try GencBinary.run(["dump", "--stage", "plan", "--format", "json", dcgan]).status, 64)
         XCTAssertEqual(try GencBinary.run(["dump", "--stage", "spec", "--format", "dot", dcgan]).status, 64)
         let bad = try GencBinary.run(["dump", "--objective", "g_los", dcgan])
         XCTAssertEqual(bad.status, 64)
@@ -90,7 +90,14 @@ final class DumpCommandTests: XCTestCase {
         let grad = try count(["--stage", "grad"]), optimized = try count(["--stage", "optimized"])
         XCTAssertLessThan(optimized, grad, "CSE and DCE remove duplicates of the step")
         XCTAssertEqual(try count(["--print-after", "dce"]), optimized)
-        XCTAssertEqual(try count(["--print-after", "cse"]), grad, "CSE redirects readers; the duplicates go at DCE")
+        XCTAssertEqual(try count(["--print-after", "cse"]), try count(["--print-after", "simplify"]), "CSE redirects readers; the duplicates go at DCE")
+        XCTAssertLessThanOrEqual(try count(["--print-after", "constant-folding"]), grad)
+        // The plan stage: kernels, each with the IR ops it holds and their lines.
+        let plan = try GencBinary.run(["dump", vae, "--stage", "plan"])
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        XCTAssertTrue(plan.stdout.hasPrefix("plan \"vae.train.elbo\""), plan.stdout)
+        XCTAssertTrue(plan.stdout.contains("matmul+fused("), plan.stdout)
+        XCTAssertTrue(plan.stdout.contains("# matmul %"), plan.stdout)
         let bad = try GencBinary.run(["dump", vae, "--print-after", "cs"])
         XCTAssertEqual(bad.status, 64)
         XCTAssertTrue(bad.stderr.contains("did you mean 'cse'?"), bad.stderr)

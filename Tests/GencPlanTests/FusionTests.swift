@@ -1,0 +1,164 @@
+import GencIR
+import GencPasses
+@testable import GencPlan
+import GencTestSupport
+import XCTest
+
+/// Fusion, scheduling and in-place reuse from textual IR, checked on the
+/// plan's text (`genc dump --stage plan`) with FileCheck-lite: where each
+/// must fire, and where it must not.
+final class FusionTests: XCTestCase {
+    func plan(_ ir: String, options: PlanOptions = .optimized) throws -> (Plan, String) {
+        let g = try IRParser.parse(ir)
+        XCTAssertEqual(Verifier.verify(g), [])
+        let p = try Planner.plan(g, options: options) { _, _, _ in .constant(0.5) }
+        XCTAssertEqual(PlanVerifier.verify(p), [])
+        return (p, PlanText.print(p))
+    }
+
+    func expect(_ text: String, _ checks: String, file: StaticString = #filePath, line: UInt = #line) {
+        let problems = FileCheck.check(text, against: checks)
+        XCTAssertEqual(problems, [], "\n\(text)", file: file, line: line)
+    }
+
+    func testBiasAndActivationFuseIntoTheMatmulsEpilogue() throws {
+        let (p, text) = try plan("""
+        graph "dense" {
+          %0 = input {name: "x"} : f32[4, 3]
+          %1 = parameter {name: "w"} : f32[3, 8]
+          %2 = matmul %0, %1 {transpose_a: false, transpose_b: false} : f32[4, 8]
+          %3 = parameter {name: "b"} : f32[8]
+          %4 = add %2, %3 : f32[4, 8]
+          %5 = relu %4 : f32[4, 8]
+          output "y" = %5
+        }
+        """)
+        XCTAssertEqual(p.steps.count, 1)
+        expect(text, """
+        CHECK: 0: %2, %5 = matmul+fused(%0, %1, %3)
+        CHECK-NEXT: in0 = %3 at offset 0 strides [0, 1]
+        CHECK-NEXT: r0 = add(head, in0)
+        CHECK-NEXT: r1 = relu(r0)
+        CHECK-NEXT: %5 <- r1
+        CHECK-NEXT: # matmul %2, add %4, relu %5
+        """)
+    }
+
+    func testAValueUsedOutsideItsGroupIsWrittenOnceNotRecomputed() throws {
+        // e feeds the loop (e * 2) and two reductions outside it.
+        let (p, text) = try plan("""
+        graph "shared" {
+          %0 = input {name: "x"} : f32[4, 4]
+          %1 = exp %0 : f32[4, 4]
+          %2 = constant {value: 2.0} : f32[]
+          %3 = multiply %1, %2 : f32[4, 4]
+          %4 = reduce_sum %1 {axes: [0, 1], keepdims: false} : f32[]
+          %5 = reduce_max %1 {axes: [0, 1], keepdims: false} : f32[]
+          output "y" = %3
+          output "s" = %4
+          output "m" = %5
+        }
+        """)
+        expect(text, """
+        CHECK: 0: %1, %3 = fused(%0)
+        CHECK-COUNT-1: r0 = exp(in0)
+        CHECK: r1 = multiply(r0, 2.0)
+        CHECK: %1 <- r0
+        CHECK: reduce_sum(%1)
+        CHECK: reduce_max(%1)
+        """)
+        XCTAssertEqual(p.steps.count, 3)
+        XCTAssertEqual(text.components(separatedBy: "= exp(").count - 1, 1, "exp is computed once")
+    }
+
+    func testNothingFusesAcrossTheReductionItFeeds() throws {
+        // softmax by hand: the divide reads the sum of the very exp it divides, so it cannot join exp's loop.
+        let (p, text) = try plan("""
+        graph "softmax" {
+          %0 = input {name: "x"} : f32[4, 5]
+          %1 = exp %0 : f32[4, 5]
+          %2 = reduce_sum %1 {axes: [1], keepdims: true} : f32[4, 1]
+          %3 = divide %1, %2 : f32[4, 5]
+          output "p" = %3
+        }
+        """)
+        XCTAssertEqual(p.steps.map(\.name), ["fused", "reduce_sum", "fused"])
+        expect(text, """
+        CHECK: 0: %1 = fused(%0)
+        CHECK: 1: %2 = reduce_sum(%1)
+        CHECK: 2: %3 = fused(%1, %2)
+        CHECK-NEXT: in1 = %2 at offset 0 strides [1, 0]
+        CHECK-NEXT: r0 = divide(in0, in1)
+        """)
+    }
+
+    func testARandomDrawIsNeverDuplicated() throws {
+        let (p, text) = try plan("""
+        graph "noise" {
+          %0 = input {name: "x"} : f32[4, 4]
+          %1 = random_normal {mean: 0.0, std: 1.0, stream: 3} : f32[4, 4]
+          %2 = add %0, %1 : f32[4, 4]
+          %3 = multiply %1, %2 : f32[4, 4]
+          %4 = reduce_sum %1 {axes: [0, 1], keepdims: false} : f32[]
+          output "y" = %3
+          output "s" = %4
+        }
+        """)
+        expect(text, """
+        CHECK: 0: %1, %3 = fused(%0)
+        CHECK-NEXT: r0 = random_normal[stream 3]()
+        CHECK-NOT: random_normal
+        CHECK: %1 <- r0
+        CHECK: reduce_sum(%1)
+        """)
+        XCTAssertEqual(text.components(separatedBy: "= random_normal").count - 1, 1, "one draw, in the loop")
+        XCTAssertEqual(p.steps.count, 2)
+    }
+
+    func testSlicesAreStridedReadsOfTheFusedLoop() throws {
+        let (p, text) = try plan("""
+        graph "gates" {
+          %0 = input {name: "z"} : f32[2, 8]
+          %1 = slice %0 {start: [0, 0], end: [2, 4], step: [1, 1]} : f32[2, 4]
+          %2 = slice %0 {start: [0, 4], end: [2, 8], step: [1, 1]} : f32[2, 4]
+          %3 = sigmoid %1 : f32[2, 4]
+          %4 = tanh %2 : f32[2, 4]
+          %5 = multiply %3, %4 : f32[2, 4]
+          output "h" = %5
+        }
+        """)
+        XCTAssertEqual(p.steps.count, 1, "\(text)")
+        expect(text, """
+        CHECK: = fused(%0, %0)
+        CHECK: at offset 0 strides [8, 1]
+        CHECK: at offset 4 strides [8, 1]
+        CHECK: multiply(
+        """)
+    }
+
+    func testInPlaceOnlyWhereTheInputDies() throws {
+        // %2 (a reduction) dies at %3: %3 may take its bytes. %5 reads %4, which is still read by %6: no.
+        let ir = """
+        graph "inplace" {
+          %0 = input {name: "x"} : f32[4, 4]
+          %1 = parameter {name: "w"} : f32[4, 4]
+          %2 = matmul %0, %1 {transpose_a: false, transpose_b: false} : f32[4, 4]
+          %3 = reduce_max %2 {axes: [0], keepdims: true} : f32[1, 4]
+          %4 = reduce_sum %2 {axes: [0], keepdims: true} : f32[1, 4]
+          %5 = exp %4 : f32[1, 4]
+          %6 = reduce_sum %4 {axes: [0, 1], keepdims: false} : f32[]
+          %7 = add %5, %3 : f32[1, 4]
+          output "y" = %7
+          output "s" = %6
+        }
+        """
+        let (p, _) = try plan(ir)
+        func at(_ s: Int) -> Int? { if case let .arena(o) = p.slots[s].storage { return o } else { return nil } }
+        XCTAssertNotEqual(at(5), at(4), "exp's input is still read by the sum after it")
+        let (q, _) = try plan(ir, options: PlanOptions(fusion: false, views: true, inPlace: true, schedule: false))
+        func atQ(_ s: Int) -> Int? { if case let .arena(o) = q.slots[s].storage { return o } else { return nil } }
+        XCTAssertNotEqual(atQ(5), atQ(4), "exp's input is still read by the sum after it")
+        XCTAssertNotEqual(atQ(3), atQ(2), "a reduction never writes over its operand")
+        XCTAssertEqual(atQ(7), atQ(5), "the add writes over exp's result, which dies at it")
+    }
+}
