@@ -44,10 +44,29 @@ public struct FusedProgram {
         public var base: UnsafePointer<Float>
         public var offset: Int
         public var strides: [Int]
+        /// The loop's shape and these strides with axes merged where the
+        /// read runs on unbroken (inner·stride = outer stride, or both 0):
+        /// the same element for the same flat index, in longer runs.
+        var runShape: [Int] = []
+        var runStrides: [Int] = []
         public init(base: UnsafePointer<Float>, offset: Int, strides: [Int]) {
             self.base = base
             self.offset = offset
             self.strides = strides
+        }
+
+        mutating func collapse(over shape: [Int]) {
+            var sh: [Int] = [], st: [Int] = []
+            for a in shape.indices.reversed() where shape[a] != 1 {
+                if let inner = sh.first, let s = st.first, strides[a] == s * inner {
+                    sh[0] *= shape[a]
+                } else {
+                    sh.insert(shape[a], at: 0)
+                    st.insert(strides[a], at: 0)
+                }
+            }
+            if sh.isEmpty { (sh, st) = ([1], [0]) }
+            (runShape, runStrides) = (sh, st)
         }
     }
 
@@ -66,7 +85,11 @@ public struct FusedProgram {
     public init(shape: [Int], reads: [Read], body: [Instruction], results: [(register: Int, out: UnsafeMutablePointer<Float>)]) {
         self.shape = shape
         count = shape.reduce(1, *)
-        self.reads = reads
+        self.reads = reads.map { r in
+            var r = r
+            r.collapse(over: shape)
+            return r
+        }
         self.body = body
         self.results = results
         var strides = [Int](repeating: 1, count: shape.count)
@@ -113,7 +136,7 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
     let start = t * tile
     let n = min(tile, p.count - start)
     for (k, row) in p.gatherRow.enumerated() where row >= 0 {
-        gather(p.reads[k], p.shape, start: start, count: n, into: scratch + row * tile)
+        gather(p.reads[k], start: start, count: n, into: scratch + row * tile)
     }
     @inline(__always) func pointer(_ s: FusedProgram.Source) -> UnsafePointer<Float>? {
         switch s {
@@ -176,9 +199,9 @@ private func binaryLoop<F: BinaryFunction>(_: F.Type, _ a: FusedProgram.Source, 
 }
 
 /// Elements `start ..< start + count` of the loop, read through `r`.
-private func gather(_ r: FusedProgram.Read, _ shape: [Int], start: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+private func gather(_ r: FusedProgram.Read, start: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+    let shape = r.runShape, strides = r.runStrides
     let rank = shape.count
-    guard rank > 0 else { out[0] = r.base[r.offset]; return }
     // The multi-index of `start` (on the stack: no allocation per tile).
     withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
         var rest = start
@@ -187,15 +210,20 @@ private func gather(_ r: FusedProgram.Read, _ shape: [Int], start: Int, count: I
             let e = max(shape[a], 1)
             index[a] = rest % e
             rest /= e
-            at += index[a] * r.strides[a]
+            at += index[a] * strides[a]
         }
-        let inner = shape[rank - 1], s = r.strides[rank - 1]
+        let inner = shape[rank - 1], s = strides[rank - 1]
         var done = 0
         while done < count {
             // A run along the innermost axis.
             let run = min(inner - index[rank - 1], count - done)
             let src = r.base + at, dst = out + done
-            if s == 1 { dst.update(from: src, count: run) } else if s == 0 { dst.update(repeating: src[0], count: run) } else {
+            if s == 1 {
+                dst.update(from: src, count: run)
+            } else if s == 0 {
+                let v = src[0]
+                for i in 0..<run { dst[i] = v }
+            } else {
                 for i in 0..<run { dst[i] = src[i * s] }
             }
             done += run
@@ -204,11 +232,11 @@ private func gather(_ r: FusedProgram.Read, _ shape: [Int], start: Int, count: I
             // Carry into the outer axes.
             var a = rank - 1
             while a > 0, index[a] >= shape[a] {
-                at -= index[a] * r.strides[a]
+                at -= index[a] * strides[a]
                 index[a] = 0
                 a -= 1
                 index[a] += 1
-                at += r.strides[a]
+                at += strides[a]
             }
         }
     }

@@ -96,7 +96,7 @@ public enum PlanVerifier {
             }
             for y in step.outputs { written.insert(y) }
         }
-        for u in p.updates where valid(u.slot) && !written.contains(root(u.slot)) { problems.append("update of '\(p.persistent[u.buffer].name)' reads slot \(u.slot), which is never written") }
+        for u in p.updates where valid(u.slot) && u.buffer >= 0 && u.buffer < p.persistent.count && !written.contains(root(u.slot)) { problems.append("update of '\(p.persistent[u.buffer].name)' reads slot \(u.slot), which is never written") }
         problems += overlaps(p)
         return problems
     }
@@ -151,7 +151,9 @@ public enum PlanVerifier {
                 for a in f.shape.indices where f.shape[a] > 0 {
                     let (span, o) = r.strides[a].multipliedReportingOverflow(by: f.shape[a] - 1)
                     if o { lo = Int.min; break }
-                    if span < 0 { lo += span } else { hi += span }
+                    let (next, o2) = span < 0 ? lo.addingReportingOverflow(span) : hi.addingReportingOverflow(span)
+                    if o2 { lo = Int.min; break }
+                    if span < 0 { lo = next } else { hi = next }
                 }
                 if elements > 0, lo < 0 || hi >= t.elementCount { problems.append("step \(k): read \(j) reaches outside its input of \(t.elementCount) elements") }
             }

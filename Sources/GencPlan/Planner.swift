@@ -181,8 +181,8 @@ public enum Planner {
                     steps.append(Step(op: node.op, inputs: node.operands.map(\.id), output: n, location: node.location))
                 }
             case .fused, .epilogue:
-                if gr.kind == .epilogue, gr.nodes.count == 1, let n = gr.nodes.first {
-                    // Nothing joined the contraction: a plain step.
+                if gr.nodes.count == 1, let n = gr.nodes.first {
+                    // Nothing joined the contraction, or a loop of one op: the op's own kernel.
                     steps.append(Step(op: g.nodes[n].op, inputs: g.nodes[n].operands.map(\.id), output: n, location: g.nodes[n].location))
                 } else {
                     steps.append(try fusedStep(g, gr, escapes: escapes))

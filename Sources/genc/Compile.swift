@@ -29,9 +29,20 @@ struct Compile: ParsableCommand {
     var json = false
 
     func run() throws {
+        guard !PlanFileLoader.isPlanFile(path: model.file) else {
+            throw ValidationError("'\(model.file)' is already a plan file; compile the model's YAML")
+        }
         let result = FrontEnd.load(path: model.file, options: model.specOptions)
         _ = try Output.loaded(result, json: json)
         guard let compiled = CompiledModel(result), let file = result.file else { throw ExitCode(1) }
+        if let out = output {
+            do {
+                let bytes = PlanFileLoader.planFile(compiled, source: file, dims: model.specOptions.dimOverrides).encoded()
+                try AtomicFile.write(bytes, to: out)
+            } catch {
+                throw Output.fail(error, file: model.file, json: json)
+            }
+        }
         let rows = compiled.programNames.compactMap { n in compiled.plans[n].map { (n, $0) } }
         // Ops as autodiff made them, before the optimizing passes.
         var before: [String: Int] = [:]

@@ -42,6 +42,17 @@ enum Output {
     /// `loaded`. `planOptions` re-plans a YAML model's programs (bench
     /// --unoptimized).
     static func compiled(file: String, dims: [String], json: Bool = false, planOptions: PlanOptions? = nil) throws -> CompiledModel {
+        if PlanFileLoader.isPlanFile(path: file) {
+            if !dims.isEmpty { throw ValidationError("--dim applies when compiling: '\(file)' is a plan file; recompile the YAML with genc compile --dim") }
+            if planOptions != nil { throw ValidationError("--unoptimized re-plans a model's programs; give the YAML file, not a plan file") }
+            let r = PlanFileLoader.load(path: file)
+            diagnostics(r.diagnostics)
+            guard let c = r.compiled else {
+                if json { stdout(failureJSON(file: file, r.diagnostics).serialized() + "\n") }
+                throw ExitCode(1)
+            }
+            return c
+        }
         let result = FrontEnd.load(path: file, options: ModelOptions.specOptions(dims))
         let (spec, _) = try loaded(result, json: json)
         if let o = planOptions, let m = result.optimized {

@@ -25,7 +25,10 @@ final class RunCommandTests: XCTestCase {
 
     /// A VAE on the test's IDX files (batch 8: 6 batches per epoch), with
     /// `units` hidden units (large makes a large checkpoint).
-    func vae(units: Int = 16, epochs: Int = 2) throws -> String {
+    func vae(units: Int = 16, epochs: Int = 2) throws -> String { try Self.vae(in: dir, units: units, epochs: epochs) }
+
+    /// The VAE's file in `dir`, whose `data/` holds the IDX files `setUpWithError` writes.
+    static func vae(in dir: String, units: Int = 16, epochs: Int = 2) throws -> String {
         let path = dir + "/vae.yaml"
         try """
         genc: 1
