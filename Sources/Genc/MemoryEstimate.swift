@@ -73,10 +73,15 @@ public struct MemoryEstimate: Sendable {
                 if top.count > 5 { top.removeLast() }
             }
             var sources: [Int: SourceOp] = [:]
-            for step in plan.steps { for src in step.sources where top.contains(src.node) { sources[src.node] = src } }
+            // Leaves (parameters, inputs) are no step's result: the line of the first step that reads them.
+            var readAt: [Int: IRLocation] = [:]
+            for step in plan.steps {
+                for src in step.sources where top.contains(src.node) { sources[src.node] = src }
+                for i in step.inputs where top.contains(i) && readAt[i] == nil { readAt[i] = step.location }
+            }
             candidates += top.map { i in
                 let t = plan.slots[i].type
-                return Tensor(description: Self.describe(slot: i, t, plan, sources[i]), bytes: t.byteCount, location: sources[i]?.location)
+                return Tensor(description: Self.describe(slot: i, t, plan, sources[i]), bytes: t.byteCount, location: sources[i]?.location ?? readAt[i])
             }
         }
         for (_, (kind, bytes)) in persistent {

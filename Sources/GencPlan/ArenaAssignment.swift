@@ -169,9 +169,14 @@ enum ArenaAssignment {
         return (offsets, bytes)
     }
 
+    /// Above this many values greedy by size (quadratic where many values
+    /// are live together, as in a 10,000-layer stack) is not tried.
+    static let bySizeLimit = 12_000
+
     /// The smaller of the two strategies' layouts.
     static func best(_ requests: [Request]) -> (offsets: [Int: Int], bytes: Int) {
         let scan = assign(requests)
+        guard requests.count <= bySizeLimit else { return scan }
         let bySize = assignBySize(requests)
         return bySize.bytes < scan.bytes ? bySize : scan
     }
