@@ -11,7 +11,8 @@ import GencSupport
 /// (`PlanVerifier`), and the YAML is validated again only for the sections
 /// the runtime reads (data, training, sampling).
 public enum PlanFileLoader {
-    public static let magic = Array("GENCPLAN ".utf8)
+    /// The first bytes of every plan file: the magic and the space before its format number.
+    public static let magic = Array((PlanFile.magic + " ").utf8)
 
     /// Whether the file at `path` starts like a plan file (a YAML model never does).
     public static func isPlanFile(path: String) -> Bool {

@@ -72,7 +72,4 @@ public struct Liveness: Sendable {
         }
         return (peak, at)
     }
-
-    /// The largest sum of bytes live at once.
-    public func peakBytes(_ slots: [Slot], steps: Int) -> Int { peak(slots, steps: steps).bytes }
 }

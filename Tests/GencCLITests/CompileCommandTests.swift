@@ -8,12 +8,7 @@ import XCTest
 final class CompileCommandTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("genc-compile-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try IDXFixture.write(dir + "/data/train-images-idx3-ubyte", count: 48)
-        try IDXFixture.write(dir + "/data/t10k-images-idx3-ubyte", count: 20)
-    }
+    override func setUpWithError() throws { dir = try RunCommandTests.fixtureDirectory("genc-compile") }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 

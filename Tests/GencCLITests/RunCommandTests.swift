@@ -14,11 +14,15 @@ import Glibc
 final class RunCommandTests: XCTestCase {
     var dir = ""
 
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("genc-run-\(UUID().uuidString)").path
+    override func setUpWithError() throws { dir = try Self.fixtureDirectory("genc-run") }
+
+    /// A fresh temporary directory whose `data/` holds 48 training and 20 test IDX images.
+    static func fixtureDirectory(_ prefix: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try IDXFixture.write(dir + "/data/train-images-idx3-ubyte", count: 48)
         try IDXFixture.write(dir + "/data/t10k-images-idx3-ubyte", count: 20)
+        return dir
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
