@@ -15,7 +15,7 @@ extension Lowerer {
         for o in spec.objectives where !o.calledNetworks.contains(where: failedNetworks.contains) {
             guard let train = objective(o, mode: .train) else { continue }
             programs.append(train)
-            if let eval = objective(o, mode: .eval) { programs.append(eval) }
+            programs.append(evalProgram(pruning: train))
         }
         if let images = spec.sample?.images, let p = imageSampler(images) { programs.append(p) }
         if let r = spec.sample?.reconstructions, let p = reconstructionSampler(r) { programs.append(p) }
@@ -49,6 +49,19 @@ extension Lowerer {
         } catch {
             return nil
         }
+    }
+
+    /// An objective's eval program, derived from its training forward graph
+    /// rather than lowered a second time: the two modes differ only in the
+    /// state updates training makes (batchnorm's running statistics), so
+    /// dropping those and pruning what only they needed leaves exactly the
+    /// eval graph (batch statistics, dropout active, nothing updated).
+    func evalProgram(pruning train: Program) -> Program {
+        let name = Lowering.programName(.eval, train.objective ?? "")
+        var g = train.graph
+        g.name = "\(spec.name.value).\(name)"
+        g.updates = []
+        return Program(name: name, mode: .eval, objective: train.objective, graph: Pruning.prune(g))
     }
 
     /// An objective's graph nodes ordered so every node follows the nodes it reads.

@@ -99,6 +99,29 @@ final class LoweringTests: XCTestCase {
         XCTAssertEqual(s.type(try XCTUnwrap(s.outputs.first).value), .f32([64, 1, 28, 28]))
     }
 
+    /// eval.* is train.* without its state updates, pruned: batch statistics
+    /// and dropout as in training, nothing written, nothing unneeded left.
+    func testEvalProgramsArePrunedTrainingForwardGraphs() throws {
+        for model in ["models/dcgan.yaml", "models/char-lstm.yaml", "models/vae.yaml"] {
+            let (spec, m) = try lower(model, dims: model.contains("lstm") ? [("steps", 3)] : [])
+            for o in spec.objectives {
+                let train = try XCTUnwrap(m.program("train.\(o.name)")).graph
+                let eval = try XCTUnwrap(m.program("eval.\(o.name)")).graph
+                XCTAssertEqual(eval.name, "\(spec.name.value).eval.\(o.name)")
+                XCTAssertEqual(eval.updates.count, 0)
+                XCTAssertEqual(Verifier.verify(eval), [])
+                XCTAssertEqual(Pruning.prune(eval).nodes.count, eval.nodes.count, "eval keeps only what its loss needs")
+                XCTAssertLessThanOrEqual(eval.nodes.count, train.nodes.count)
+                XCTAssertFalse(eval.nodes.contains { if case .state = $0.op { return true } else { return false } })
+                XCTAssertEqual(eval.type(try XCTUnwrap(eval.outputs.first).value), .f32([]))
+            }
+        }
+        // Batchnorm in eval normalises with the batch's statistics, as in training.
+        let (_, m) = try lower("models/dcgan.yaml")
+        let eval = try XCTUnwrap(m.program("eval.d_loss")).graph
+        XCTAssertTrue(eval.nodes.contains { if case .reduce(.mean, _, true) = $0.op { return true } else { return false } })
+    }
+
     func testLSTMIsUnrolledOverTheSequenceAndTheTextSamplerCarriesState() throws {
         let (_, m) = try lower("models/char-lstm.yaml")
         let train = try XCTUnwrap(m.program("train.loss")).graph
