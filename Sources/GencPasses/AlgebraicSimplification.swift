@@ -59,6 +59,10 @@ public enum AlgebraicSimplification {
                         } else {
                             node = Node(op: op, operands: operands, type: n.type, location: n.location)
                         }
+                    case let .nested(outer, inner, operands):
+                        let t = try inner.resultType(operands.map { out.type($0) })
+                        out.appendUnchecked(Node(op: inner, operands: operands, type: t, location: n.location))
+                        node = Node(op: outer, operands: [Value(out.nodes.count - 1)], type: n.type, location: n.location)
                     }
                 }
             }
@@ -99,6 +103,12 @@ public enum AlgebraicSimplification {
             }
             guard let t = try? op.resultType(operands.map { g.type($0) }) else { return false }
             return t == n.type
+        case let .nested(outer, inner, operands):
+            guard outer.isPure, inner.isPure, !outer.isLeaf, !inner.isLeaf,
+                  operands.allSatisfy({ $0.id >= 0 && $0.id < g.nodes.count }),
+                  let t = try? inner.resultType(operands.map { g.type($0) }),
+                  let u = try? outer.resultType([t]) else { return false }
+            return u == n.type
         }
     }
 }

@@ -7,6 +7,9 @@ public enum Rewrite: Hashable, Sendable {
     /// A new node: this op on these existing values. A leaf (only a
     /// constant is accepted) takes the replaced node's type.
     case op(Op, [Value])
+    /// Two new nodes: `inner` on these existing values, and `outer` on the
+    /// result of `inner` (of the replaced node's type).
+    case nested(outer: Op, inner: Op, [Value])
 }
 
 /// One algebraic identity as a value: its name, the identity, and a match
@@ -54,6 +57,12 @@ extension SimplificationRule {
         SimplificationRule("broadcast-constant", "broadcast(c, s) → c : f32[s]") { n, g in M.isBroadcast(n) ? M.constant(n.operands.first, g).map { .op(.constant($0), []) } : nil },
         SimplificationRule("reduce-no-axes", "reduce(x, axes: []) → x") { n, g in M.reducesNothing(n) ? M.same(n.operands.first, n, g) : nil },  // sum, mean, max of one element
         SimplificationRule("slice-whole", "slice(x, 0:n:1 on every axis) → x") { n, g in M.isWholeSlice(n) ? M.same(n.operands.first, n, g) : nil },
+        SimplificationRule("unslice-whole", "unslice(x, 0:n:1 on every axis) → x") { n, g in M.isWholeUnslice(n) ? M.same(n.operands.first, n, g) : nil },
+        // The gradient of many slices of one value (an LSTM's gates, its time
+        // steps) is a sum of zero-padded pieces: one concat instead of a
+        // zero-filled buffer and an add per piece. Exact: each element is
+        // one piece's value plus zeros.
+        SimplificationRule("unslice-add", "unslice(a, i:j) + unslice(b, j:k) → unslice(concat(a, b), i:k), along one axis") { n, g in M.unsliceAdd(n, g) },
     ]
 
     public static func named(_ name: String) -> SimplificationRule? { table.first { $0.name == name } }
@@ -116,6 +125,41 @@ private enum M {
     static func isWholeSlice(_ n: Node) -> Bool {
         guard case let .slice(s) = n.op else { return false }
         return s.start.allSatisfy { $0 == 0 } && s.step.allSatisfy { $0 == 1 }
+    }
+
+    static func isWholeUnslice(_ n: Node) -> Bool {
+        guard case let .unslice(s, shape) = n.op else { return false }
+        return s.start.allSatisfy { $0 == 0 } && s.step.allSatisfy { $0 == 1 } && s.end == shape
+    }
+
+    /// add(unslice(a, r), unslice(b, q)) into one shape, both with step 1,
+    /// equal ranges on every axis but one where they are adjacent: the two
+    /// pieces concatenated (a concat operand flattened into the new one)
+    /// and unsliced once over the joined range.
+    static func unsliceAdd(_ n: Node, _ g: Graph) -> Rewrite? {
+        guard n.op == .binary(.add), n.operands.count == 2 else { return nil }
+        let (x, y) = (n.operands[0], n.operands[1])
+        guard case let .unslice(r, shape) = g.node(x).op, case let .unslice(q, qShape) = g.node(y).op, shape == qShape,
+              r.start.count == shape.count, q.start.count == shape.count, r.end.count == shape.count, q.end.count == shape.count,
+              (r.step + q.step).allSatisfy({ $0 == 1 }), g.type(x) == n.type else { return nil }
+        let differing = shape.indices.filter { r.start[$0] != q.start[$0] || r.end[$0] != q.end[$0] }
+        guard differing.count == 1, let axis = differing.first else { return nil }
+        // The piece that comes first along the axis.
+        let (first, second, lo, hi): (Value, Value, SliceAttributes, SliceAttributes)
+        if r.end[axis] == q.start[axis] {
+            (first, second, lo, hi) = (g.node(x).operands[0], g.node(y).operands[0], r, q)
+        } else if q.end[axis] == r.start[axis] {
+            (first, second, lo, hi) = (g.node(y).operands[0], g.node(x).operands[0], q, r)
+        } else {
+            return nil
+        }
+        func pieces(_ v: Value) -> [Value] {
+            if case .concat(axis) = g.node(v).op { return g.node(v).operands }
+            return [v]
+        }
+        var joined = lo
+        joined.end[axis] = hi.end[axis]
+        return .nested(outer: .unslice(joined, shape: shape), inner: .concat(axis: axis), pieces(first) + pieces(second))
     }
 
     static func reshapeReshape(_ n: Node, _ g: Graph) -> Rewrite? {

@@ -404,6 +404,33 @@ final class SimplifyTests: XCTestCase {
         CHECK-NOT: slice
         CHECK: output "y" = %0
         """),
+        "unslice-whole": ("""
+          %0 = input {name: "x"} : f32[4, 3]
+          %1 = unslice %0 {start: [0, 0], end: [4, 3], step: [1, 1], shape: [4, 3]} : f32[4, 3]
+          output "y" = %1
+        """, """
+        CHECK-NOT: unslice
+        CHECK: output "y" = %0
+        """),
+        // Four gate gradients, in backward's order, accumulated one by one.
+        "unslice-add": ("""
+          %0 = input {name: "i"} : f32[2, 3]
+          %1 = input {name: "f"} : f32[2, 3]
+          %2 = input {name: "g"} : f32[2, 3]
+          %3 = unslice %2 {start: [0, 6], end: [2, 9], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+          %4 = unslice %1 {start: [0, 3], end: [2, 6], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+          %5 = add %3, %4 : f32[2, 9]
+          %6 = unslice %0 {start: [0, 0], end: [2, 3], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+          %7 = add %5, %6 : f32[2, 9]
+          output "y" = %7
+        """, """
+        CHECK: %[[FG:[0-9]+]] = concat %1, %2 {axis: 1} : f32[2, 6]
+        CHECK: %[[U:[0-9]+]] = unslice %[[FG]] {start: [0, 3], end: [2, 9], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+        CHECK: %[[ALL:[0-9]+]] = concat %0, %1, %2 {axis: 1} : f32[2, 9]
+        CHECK-NEXT: %[[Y:[0-9]+]] = unslice %[[ALL]] {start: [0, 0], end: [2, 9], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+        CHECK-NOT: add
+        CHECK: output "y" = %[[Y]]
+        """),
     ]
 
     func testEveryRuleHasAnExampleAndFiresOnIt() throws {
@@ -506,6 +533,33 @@ final class SimplifyTests: XCTestCase {
         """)
         var g = try IRParser.parse(out)
         XCTAssertFalse(try AlgebraicSimplification.pass.run(&g), "x * 0, x * 2, x + 2 and the rest stay")
+    }
+
+    /// Pieces that overlap, leave a gap, are strided, or differ on two axes
+    /// are not one concat.
+    func testUnslicesThatAreNotOneConcatStay() throws {
+        let out = try run(AlgebraicSimplification.pass, ir("""
+          %0 = input {name: "a"} : f32[2, 3]
+          %1 = input {name: "b"} : f32[2, 3]
+          %2 = unslice %0 {start: [0, 0], end: [2, 3], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+          %3 = unslice %1 {start: [0, 2], end: [2, 5], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+          %4 = add %2, %3 : f32[2, 9]
+          %5 = unslice %1 {start: [0, 4], end: [2, 7], step: [1, 1], shape: [2, 9]} : f32[2, 9]
+          %6 = add %2, %5 : f32[2, 9]
+          %7 = unslice %1 {start: [0, 3], end: [2, 9], step: [1, 2], shape: [2, 9]} : f32[2, 9]
+          %8 = add %2, %7 : f32[2, 9]
+          %9 = unslice %1 {start: [2, 3], end: [4, 6], step: [1, 1], shape: [4, 9]} : f32[4, 9]
+          %10 = unslice %0 {start: [0, 0], end: [2, 3], step: [1, 1], shape: [4, 9]} : f32[4, 9]
+          %11 = add %9, %10 : f32[4, 9]
+          %12 = subtract %2, %5 : f32[2, 9]
+          output "overlap" = %4
+          output "gap" = %6
+          output "strided" = %8
+          output "diagonal" = %11
+          output "difference" = %12
+        """))
+        check(out, "CHECK-NOT: concat")
+        check(out, "CHECK-COUNT-4: = add")
     }
 
     /// A reshape of a reshape is rewritten, but the inner one stays for its other reader.
