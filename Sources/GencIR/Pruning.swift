@@ -1,5 +1,3 @@
-import GencIR
-
 /// Dead-code elimination: keeps exactly the nodes the outputs and updates
 /// need (and the leaves updates write), in their order, renumbered.
 /// Forward values the backward pass does not read, and anything built but

@@ -171,8 +171,10 @@ public enum Planner {
         for o in g.outputs { escapes[o.value.id] = true }
         for u in g.updates { escapes[u.value.id] = true }
 
+        let views = stridedViews(g, groups, enabled: options.views && options.fusion)
         var steps: [Step] = []
         for gr in groups {
+            if gr.nodes.allSatisfy({ views.virtual[$0] }) { continue }
             switch gr.kind {
             case .view: continue
             case .single:
@@ -181,11 +183,11 @@ public enum Planner {
                     steps.append(Step(op: node.op, inputs: node.operands.map(\.id), output: n, location: node.location))
                 }
             case .fused, .epilogue:
-                if gr.nodes.count == 1, let n = gr.nodes.first {
+                if gr.nodes.count == 1, let n = gr.nodes.first, !g.nodes[n].operands.contains(where: { views.virtual[$0.id] }) {
                     // Nothing joined the contraction, or a loop of one op: the op's own kernel.
                     steps.append(Step(op: g.nodes[n].op, inputs: g.nodes[n].operands.map(\.id), output: n, location: g.nodes[n].location))
                 } else {
-                    steps.append(try fusedStep(g, gr, escapes: escapes))
+                    steps.append(try fusedStep(g, gr, escapes: escapes, layouts: views.layouts))
                 }
             }
         }
@@ -195,6 +197,8 @@ public enum Planner {
         for gr in groups where gr.kind == .fused || gr.kind == .epilogue {
             for n in gr.nodes where !stored.contains(n) { slots[n].storage = .fused }
         }
+        // Strided views: their readers read the bytes they view.
+        for n in g.nodes.indices where views.virtual[n] { slots[n].storage = .fused }
 
         // In-place updates of persistent leaves.
         let outputs = g.outputs.map { Plan.NamedSlot(name: $0.name, slot: $0.value.id) }
@@ -224,7 +228,7 @@ public enum Planner {
             for (k, s) in steps.enumerated() {
                 for (o, y) in s.outputs.enumerated() {
                     guard case .arena = slots[y].storage else { continue }
-                    for (i, x) in s.inputs.enumerated() {
+                    for x in s.inputs {
                         let r = Liveness.root(x, slots)
                         guard r != y, !claimed.contains(r), !pinnedRoots.contains(r), case .arena = slots[r].storage,
                               let iv = liveness.intervals[r], iv.last == k,
@@ -287,7 +291,9 @@ public enum Planner {
     }
 
     /// The step of a fused or epilogue group.
-    static func fusedStep(_ g: Graph, _ gr: KernelGroup, escapes: [Bool]) throws -> Step {
+    /// `layouts[v]` is where value v's elements are (itself, unless it is a
+    /// strided view of another buffer).
+    static func fusedStep(_ g: Graph, _ gr: KernelGroup, escapes: [Bool], layouts: [Layout]) throws -> Step {
         let loop = gr.shape
         let head = gr.kind == .epilogue ? gr.nodes.first : nil
         var inputs: [Int] = head.map { g.nodes[$0].operands.map(\.id) } ?? []
@@ -295,6 +301,9 @@ public enum Planner {
         var reads: [AffineRead] = []
         var readIndex: [Int: [(AffineRead, Int)]] = [:]
         var register: [Int: Int] = [:]
+        // A copy (a read through strides) that nothing outside reads is no
+        // instruction: its readers read the input directly.
+        var alias: [Int: FusedInstruction.Operand] = [:]
         var body: [FusedInstruction] = []
         func input(_ v: Int, _ read: AffineRead) -> FusedInstruction.Operand {
             if let k = readIndex[v]?.first(where: { $0.0 == read })?.1 { return .input(k) }
@@ -306,8 +315,12 @@ public enum Planner {
         func operand(_ v: Value) -> FusedInstruction.Operand {
             if v.id == head { return .head }
             if let r = register[v.id] { return .register(r) }
+            if let a = alias[v.id] { return a }
             if case let .constant(c) = g.nodes[v.id].op { return .scalar(c) }
-            return input(v.id, broadcastRead(g.nodes[v.id].type.shape, to: loop))
+            let l = layouts[v.id]
+            var read = broadcastRead(g.nodes[v.id].type.shape, to: loop, strides: l.strides)
+            read.offset = l.offset
+            return input(l.root, read)
         }
         for n in gr.nodes where n != head {
             let node = g.nodes[n]
@@ -318,21 +331,21 @@ public enum Planner {
             case let .binary(f): (function, operands) = (.binary(f), [operand(node.operands[0]), operand(node.operands[1])])
             case let .random(d, stream): (function, operands) = (.random(d, stream: stream), [])
             case .broadcast: (function, operands) = (.copy, [operand(node.operands[0])])
-            case let .slice(s):
-                let x = node.operands[0].id
-                let c = AffineRead.contiguousStrides(g.nodes[x].type.shape)
-                let start = zip(s.start, c).reduce(0) { $0 + $1.0 * $1.1 }
-                (function, operands) = (.copy, [input(x, AffineRead(offset: start, strides: zip(c, s.step).map { $0 * $1 }))])
-            case let .transpose(perm):
-                let x = node.operands[0].id
-                let c = AffineRead.contiguousStrides(g.nodes[x].type.shape)
-                (function, operands) = (.copy, [input(x, AffineRead(offset: 0, strides: perm.map { c[$0] }))])
+            case .slice, .transpose:
+                guard let l = compose(g, n, over: layouts[node.operands[0].id]) else {
+                    throw PlanError("\(node.op.name) (node %\(n)) has no strided read of its operand (a planner bug)")
+                }
+                (function, operands) = (.copy, [input(l.root, AffineRead(offset: l.offset, strides: l.strides))])
             case .input, .parameter, .state, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
                  .softmax, .logSoftmax, .reshape, .unslice, .concat, .gather, .scatterAdd, .oneHot:
                 throw PlanError("\(node.op.name) (node %\(n)) cannot be part of a fused loop (a fusion bug)")
             }
             guard node.type.shape == loop, node.type.dtype == .f32 else {
                 throw PlanError("node %\(n) (\(node.type)) is not of its fused loop's shape \(loop) (a fusion bug)")
+            }
+            if function == .copy, !escapes[n], let a = operands.first {
+                alias[n] = a
+                continue
             }
             register[n] = body.count
             body.append(FusedInstruction(function: function, operands: operands, node: n))
@@ -348,9 +361,10 @@ public enum Planner {
         return Step(kernel: .fused(fused), inputs: inputs, outputs: outputs, location: g.nodes[gr.nodes[0]].location, sources: sources)
     }
 
-    /// NumPy broadcasting of `shape` to `loop` as strides (0 on broadcast axes).
-    static func broadcastRead(_ shape: [Int], to loop: [Int]) -> AffineRead {
-        let c = AffineRead.contiguousStrides(shape)
+    /// NumPy broadcasting of `shape` (its elements at `strides`, row-major
+    /// by default) to `loop` as strides (0 on broadcast axes).
+    static func broadcastRead(_ shape: [Int], to loop: [Int], strides given: [Int]? = nil) -> AffineRead {
+        let c = given ?? AffineRead.contiguousStrides(shape)
         let lead = loop.count - shape.count
         let strides = loop.indices.map { a -> Int in
             let k = a - lead

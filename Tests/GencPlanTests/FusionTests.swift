@@ -160,4 +160,51 @@ final class FusionTests: XCTestCase {
         XCTAssertNotEqual(atQ(3), atQ(2), "a reduction never writes over its operand")
         XCTAssertEqual(atQ(7), atQ(5), "the add writes over exp's result, which dies at it")
     }
+
+    /// A slice of a time step, reshaped and split into gates, is read in
+    /// place by the gate loop; the same slice feeding a matmul is a copy.
+    func testSlicesOfAProjectionAreStridedViewsUnlessAMatmulReadsThem() throws {
+        let (p, text) = try plan("""
+        graph "lstm-step" {
+          %0 = input {name: "z"} : f32[2, 3, 8]
+          %1 = slice %0 {start: [0, 1, 0], end: [2, 2, 8], step: [1, 1, 1]} : f32[2, 1, 8]
+          %2 = reshape %1 {shape: [2, 8]} : f32[2, 8]
+          %3 = slice %2 {start: [0, 0], end: [2, 4], step: [1, 1]} : f32[2, 4]
+          %4 = slice %2 {start: [0, 4], end: [2, 8], step: [1, 1]} : f32[2, 4]
+          %5 = sigmoid %3 : f32[2, 4]
+          %6 = tanh %4 : f32[2, 4]
+          %7 = multiply %5, %6 : f32[2, 4]
+          %8 = slice %0 {start: [0, 2, 0], end: [2, 3, 8], step: [1, 1, 1]} : f32[2, 1, 8]
+          %9 = reshape %8 {shape: [2, 8]} : f32[2, 8]
+          %10 = parameter {name: "w"} : f32[8, 4]
+          %11 = matmul %9, %10 {transpose_a: false, transpose_b: false} : f32[2, 4]
+          output "h" = %7
+          output "y" = %11
+        }
+        """)
+        expect(text, """
+        CHECK: %7 = fused(%0, %0)
+        CHECK-NEXT: in0 = %0 at offset 8 strides [24, 1]
+        CHECK-NEXT: in1 = %0 at offset 12 strides [24, 1]
+        CHECK-NEXT: r0 = sigmoid(in0)
+        CHECK-NEXT: r1 = tanh(in1)
+        CHECK-NEXT: r2 = multiply(r0, r1)
+        """)
+        XCTAssertEqual(p.steps.map(\.name).sorted(), ["fused", "matmul", "slice"], text)
+        XCTAssertEqual(p.slots[1].storage, .fused, "the first slice is never written")
+        XCTAssertEqual(p.slots[2].storage, .fused, "nor its reshape")
+    }
+
+    /// NumPy's no-copy reshape: runs of axes that merge or split must be
+    /// unbroken in memory; axes of extent 1 are free.
+    func testReshapedStrides() {
+        XCTAssertEqual(Planner.reshapedStrides([24, 8, 1], from: [2, 1, 8], to: [2, 8]), [24, 1])
+        XCTAssertEqual(Planner.reshapedStrides([24, 1], from: [2, 8], to: [2, 2, 4]), [24, 4, 1])
+        XCTAssertEqual(Planner.reshapedStrides([8, 1], from: [3, 8], to: [24]), [1])
+        XCTAssertEqual(Planner.reshapedStrides([2, 24, 16], from: [4, 2, 2], to: [2, 2, 2, 2]), [4, 2, 24, 16])
+        XCTAssertEqual(Planner.reshapedStrides([0, 1], from: [4, 3], to: [4, 1, 3]), [0, 0, 1])
+        XCTAssertNil(Planner.reshapedStrides([24, 1], from: [2, 8], to: [16]), "rows 24 apart are not one run")
+        XCTAssertNil(Planner.reshapedStrides([2, 24, 16], from: [4, 2, 2], to: [16]))
+        XCTAssertNil(Planner.reshapedStrides([1], from: [0], to: [0, 2]))
+    }
 }

@@ -435,9 +435,11 @@ final class ReferenceInterpreterTests: XCTestCase {
 
     /// Runs `ex` on the runtime and the interpreter; returns how many outputs were compared.
     @discardableResult
-    func check(_ ex: Example) throws -> Int {
+    func check(_ ex: Example, inspect: (Plan) -> Void = { _ in }) throws -> Int {
         let g = ex.graph
         let plan = try Planner.plan(g) { _, _, _ in .constant(0) }
+        XCTAssertEqual(PlanVerifier.verify(plan), [], ex.label)
+        inspect(plan)
         XCTAssertEqual(Executable.unsupported(plan).map(\.message), [], ex.label)
         let store = ParameterStore()
         let e = try Executable(plan: plan, store: store, threads: 2)
@@ -534,6 +536,34 @@ final class ReferenceInterpreterTests: XCTestCase {
             b.out(logits, "logits")
         }
         XCTAssertEqual(try check(ex), 2)
+    }
+
+    /// Strided views: slices of a [batch, time, 4·hidden] projection split
+    /// into gates, a strided slice transposed and split by a reshape, and a
+    /// broadcast slice, all read in place by fused loops; a reshape that
+    /// cannot be strides is copied. The values are the interpreter's.
+    func testStridedViewsAgree() throws {
+        func slice(_ start: [Int], _ end: [Int], _ step: [Int]? = nil) -> Op {
+            .slice(SliceAttributes(start: start, end: end, step: step ?? start.map { _ in 1 }))
+        }
+        let ex = try Self.example("strided views") { b in
+            let z = try b.input("z", [2, 3, 8])
+            let flat = try b.op(.reshape([2, 8]), try b.op(slice([0, 1, 0], [2, 2, 8]), z))
+            let i = try b.op(slice([0, 0], [2, 4]), flat), g = try b.op(slice([0, 4], [2, 8]), flat)
+            b.out(try b.op(.binary(.multiply), try b.op(.unary(.sigmoid), i), try b.op(.unary(.tanh), g)), "h")
+            let t = try b.op(.transpose([2, 0, 1]), try b.op(slice([0, 0, 1], [2, 3, 8], [1, 2, 2]), z))  // [4, 2, 2]
+            b.out(try b.op(.unary(.exp), try b.op(.reshape([2, 2, 2, 2]), t)), "split")
+            let row = try b.op(.broadcast([2, 3, 8]), try b.op(slice([1, 2, 0], [2, 3, 8]), z))
+            b.out(try b.op(.binary(.add), row, z), "broadcast")
+            b.out(try b.op(.unary(.negate), try b.op(.reshape([16]), t)), "merged")
+        }
+        XCTAssertEqual(try check(ex) { plan in
+            let kernels = plan.steps.map(\.name)
+            XCTAssertFalse(kernels.contains("slice") || kernels.contains("transpose"), "\(kernels)")
+            // Four loops for four outputs, and one copy: the transpose, which a
+            // reshape merging axes 24 and 16 elements apart must read whole.
+            XCTAssertEqual(kernels, ["fused", "fused", "fused", "fused", "negate"])
+        }, 4)
     }
 
     // MARK: - The interpreter on its own
