@@ -61,7 +61,15 @@ extension Lowerer {
         var g = train.graph
         g.name = "\(spec.name.value).\(name)"
         g.updates = []
-        return Program(name: name, mode: .eval, objective: train.objective, graph: Pruning.prune(g))
+        var eval = Pruning.prune(g)
+        // The running statistics stay bound, unread, as when eval was lowered
+        // on its own: weights that hold them load into eval programs too.
+        var kept = Set<String>()
+        for n in eval.nodes { if case let .state(s) = n.op { kept.insert(s) } }
+        for n in train.graph.nodes {
+            if case let .state(s) = n.op, kept.insert(s).inserted { eval.appendUnchecked(n) }
+        }
+        return Program(name: name, mode: .eval, objective: train.objective, graph: eval)
     }
 
     /// An objective's graph nodes ordered so every node follows the nodes it reads.

@@ -100,9 +100,21 @@ extension Planner {
         guard x.strides.count == inShape.count else { return nil }
         switch n.op {
         case let .slice(s):
-            guard s.start.count == inShape.count, s.step.count == inShape.count else { return nil }
-            let offset = zip(s.start, x.strides).reduce(x.offset) { $0 + $1.0 * $1.1 }
-            return Layout(root: x.root, offset: offset, strides: zip(x.strides, s.step).map { $0 * $1 })
+            // Overflow-checked: hostile steps (2^63 − 1) must give nil, not a trap.
+            let out = n.type.shape
+            guard s.start.count == inShape.count, s.step.count == inShape.count, out.count == inShape.count else { return nil }
+            var offset = x.offset
+            var strides: [Int] = []
+            for a in inShape.indices {
+                let (o, o1) = s.start[a].multipliedReportingOverflow(by: x.strides[a])
+                let (sum, o2) = offset.addingReportingOverflow(o)
+                // An axis of extent 1 is read at one index: its stride does not matter.
+                let (st, o3) = out[a] == 1 ? (0, false) : x.strides[a].multipliedReportingOverflow(by: s.step[a])
+                guard !o1, !o2, !o3 else { return nil }
+                offset = sum
+                strides.append(st)
+            }
+            return Layout(root: x.root, offset: offset, strides: strides)
         case let .transpose(perm):
             guard perm.count == inShape.count, perm.allSatisfy({ $0 >= 0 && $0 < inShape.count }) else { return nil }
             return Layout(root: x.root, offset: x.offset, strides: perm.map { x.strides[$0] })
@@ -146,7 +158,9 @@ extension Planner {
             var s = strides[axes[i2 - 1]]
             for k in stride(from: j2 - 1, through: j, by: -1) {
                 result[k] = new[k] == 1 ? 0 : s
-                s *= new[k]
+                let (next, o) = s.multipliedReportingOverflow(by: new[k])
+                guard !o else { return nil }
+                s = next
             }
             (i, j) = (i2, j2)
         }
