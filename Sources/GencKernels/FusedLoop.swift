@@ -1,6 +1,6 @@
 // FusedLoop.swift — a blocked interpreter for fused elementwise groups.
 //
-// The loop runs over tiles of `FusedProgram.tile` consecutive elements. For
+// The loop runs over tiles of `FusedProgram.tile` (512) consecutive elements. For
 // each tile every instruction runs over the whole tile into its register (a
 // tile-sized scratch row), with one `switch` per instruction per tile: the
 // inner loops are the same vectorised loops as the one-op kernels (8 lanes
@@ -15,9 +15,17 @@
 // per-instruction dispatch is amortised over 64 SIMD steps, and the registers
 // (a few KiB each) stay in L1/L2 (docs/passes.md has the measurements).
 //
+// Reductions the loop ends in (sinks) accumulate each tile into their output
+// as the tile is done: a run that reduces (output stride 0) is summed with
+// the same 8-lane sum as the one-op reduce kernel, then added to its output
+// element; a run that keeps its axis adds element for element.
+//
 // Tiles are fixed by the element count, never by the thread count, and
 // random draws are counter-based (element i of a stream is a function of the
-// seed and i), so results are bit-identical on any number of threads.
+// seed and i), so results are bit-identical on any number of threads. With
+// sinks, every tile that adds into one output element is run by one worker
+// in tile order (the loop is split only along its outermost axis, when no
+// sink reduces it and its slices are whole tiles), so sums are too.
 
 import Dispatch
 
@@ -37,6 +45,32 @@ public struct FusedProgram {
         case normal(mean: Float, std: Float, seed: Int)
         case uniform(low: Float, high: Float, seed: Int)
         case copy(Source)
+        /// 1 where the source's bits, as an Int32 class id, equal the loop's
+        /// index modulo `depth` (its index on the last axis), else 0.
+        case oneHot(depth: Int, Source)
+    }
+
+    /// A reduction of a source over the axes where `strides` is 0, into `out`.
+    public struct Sink {
+        public enum Function { case sum, mean, max }
+        public var function: Function
+        public var source: Source
+        public var out: UnsafeMutablePointer<Float>
+        public var strides: [Int]
+        /// Output elements, and loop elements per output element.
+        public var outCount: Int
+        public var reducedCount: Int
+        var runShape: [Int] = []
+        var runStrides: [Int] = []
+        public init(function: Function, source: Source, out: UnsafeMutablePointer<Float>, strides: [Int], shape: [Int]) {
+            self.function = function
+            self.source = source
+            self.out = out
+            self.strides = strides
+            outCount = shape.indices.reduce(1) { strides[$1] == 0 ? $0 : $0 * shape[$1] }
+            reducedCount = shape.indices.reduce(1) { strides[$1] == 0 ? $0 * shape[$1] : $0 }
+            (runShape, runStrides) = collapsedRuns(shape, strides)
+        }
     }
 
     /// How element `index` of the loop reads its input: `base[offset + Σ index[a]·strides[a]]`.
@@ -56,21 +90,32 @@ public struct FusedProgram {
         }
 
         mutating func collapse(over shape: [Int]) {
-            var sh: [Int] = [], st: [Int] = []
-            for a in shape.indices.reversed() where shape[a] != 1 {
-                if let inner = sh.first, let s = st.first, strides[a] == s * inner {
-                    sh[0] *= shape[a]
-                } else {
-                    sh.insert(shape[a], at: 0)
-                    st.insert(strides[a], at: 0)
-                }
-            }
-            if sh.isEmpty { (sh, st) = ([1], [0]) }
-            (runShape, runStrides) = (sh, st)
+            (runShape, runStrides) = collapsedRuns(shape, strides)
         }
     }
 
+    /// Elements per tile, unless a sink's reduced rows need another length.
     public static let tile = 512
+    /// The longest tile a sink's rows may ask for.
+    public static let maxTile = 4096
+
+    /// The tile of a loop over `shape` whose sinks have output strides
+    /// `sinkStrides`: a multiple of every reduced innermost row (up to
+    /// `maxTile`), so that each row is summed whole, with the same 8-lane
+    /// sum and in the same order as the one-op reduce kernel: a fused
+    /// reduction gives the very bits the unfused one does.
+    public static func tileLength(shape: [Int], sinkStrides: [[Int]]) -> Int {
+        var rows = 1
+        for st in sinkStrides where st.count == shape.count {
+            let (sh, s) = collapsedRuns(shape, st)
+            guard s.last == 0, let r = sh.last, r > 1 else { continue }
+            var (a, b) = (rows, r)
+            while b != 0 { (a, b) = (b, a % b) }
+            rows = rows / a * r
+            if rows > maxTile { return tile }
+        }
+        return rows <= tile ? tile / rows * rows : rows
+    }
 
     public var shape: [Int]
     public var count: Int
@@ -81,8 +126,14 @@ public struct FusedProgram {
     var gatherRow: [Int]
     public var body: [Instruction]
     public var results: [(register: Int, out: UnsafeMutablePointer<Float>)]
+    public var sinks: [Sink]
+    public let tile: Int
+    /// Tiles run in order by one worker: all of them, or (with sinks) one
+    /// slice of the outermost axis that no sink reduces.
+    var tilesPerUnit: Int
 
-    public init(shape: [Int], reads: [Read], body: [Instruction], results: [(register: Int, out: UnsafeMutablePointer<Float>)]) {
+    public init(shape: [Int], reads: [Read], body: [Instruction], results: [(register: Int, out: UnsafeMutablePointer<Float>)],
+                sinks: [Sink] = []) {
         self.shape = shape
         count = shape.reduce(1, *)
         self.reads = reads.map { r in
@@ -92,6 +143,18 @@ public struct FusedProgram {
         }
         self.body = body
         self.results = results
+        self.sinks = sinks
+        let tile = Self.tileLength(shape: shape, sinkStrides: sinks.map(\.strides))
+        self.tile = tile
+        let tiles = (count + tile - 1) / tile
+        tilesPerUnit = 1
+        if !sinks.isEmpty {
+            tilesPerUnit = max(tiles, 1)
+            if let outer = shape.firstIndex(where: { $0 > 1 }), sinks.allSatisfy({ $0.strides[outer] != 0 }) {
+                let slice = count / shape[outer]
+                if slice % tile == 0 { tilesPerUnit = slice / tile }
+            }
+        }
         var strides = [Int](repeating: 1, count: shape.count)
         var acc = 1
         for a in shape.indices.reversed() { strides[a] = acc; acc *= shape[a] }
@@ -106,33 +169,70 @@ public struct FusedProgram {
 
     /// Scratch floats one worker needs: a row per register and per gathered read.
     public var rowsPerWorker: Int { body.count + gatherRow.filter { $0 >= 0 }.count }
-    public func scratchCount(threads: Int) -> Int { rowsPerWorker * Self.tile * max(1, workers(threads)) }
+    public func scratchCount(threads: Int) -> Int { rowsPerWorker * tile * max(1, workers(threads)) }
+
+    var units: Int { ((count + tile - 1) / tile + tilesPerUnit - 1) / tilesPerUnit }
 
     func workers(_ threads: Int) -> Int {
-        let tiles = (count + Self.tile - 1) / Self.tile
-        return count >= parallelThreshold / 2 ? max(1, min(threads, tiles)) : 1
+        count >= parallelThreshold / 2 ? max(1, min(threads, units)) : 1
     }
+}
+
+/// `shape` and `strides` with axes merged where the flat index runs on
+/// unbroken (inner·stride = outer stride, or both 0), extent-1 axes dropped.
+func collapsedRuns(_ shape: [Int], _ strides: [Int]) -> (shape: [Int], strides: [Int]) {
+    var sh: [Int] = [], st: [Int] = []
+    for a in shape.indices.reversed() where shape[a] != 1 {
+        if let inner = sh.first, let s = st.first, strides[a] == s * inner {
+            sh[0] *= shape[a]
+        } else {
+            sh.insert(shape[a], at: 0)
+            st.insert(strides[a], at: 0)
+        }
+    }
+    if sh.isEmpty { (sh, st) = ([1], [0]) }
+    return (sh, st)
 }
 
 /// Runs `p` over all its elements. `seeds[k]` is the seed of random stream
-/// k this run; `scratch` holds `p.scratchCount(threads:)` floats.
-public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: UnsafeMutablePointer<Float>, threads: Int) {
-    let tiles = (p.count + FusedProgram.tile - 1) / FusedProgram.tile
+/// k this run; `scratch` holds `p.scratchCount(threads:)` floats. Returns
+/// how many class ids its one_hot instructions found outside 0..<depth
+/// (their rows are all 0, as the one-op kernel makes them).
+@discardableResult
+public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: UnsafeMutablePointer<Float>, threads: Int) -> Int {
+    let tiles = (p.count + p.tile - 1) / p.tile
     let workers = p.workers(threads)
-    let rows = p.rowsPerWorker * FusedProgram.tile
+    let rows = p.rowsPerWorker * p.tile
+    for s in p.sinks { s.out.update(repeating: s.function == .max ? -.infinity : 0, count: s.outCount) }
+    var bad = 0
     if workers <= 1 {
-        for t in 0..<tiles { fusedTile(p, t, seeds, scratch) }
-        return
+        for t in 0..<tiles { bad += fusedTile(p, t, seeds, scratch) }
+    } else {
+        let units = p.units
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: workers) { counts in
+            counts.initialize(repeating: 0)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let first = units * w / workers * p.tilesPerUnit, last = min(tiles, units * (w + 1) / workers * p.tilesPerUnit)
+                let mine = scratch + w * rows
+                var n = 0
+                for t in first..<last { n += fusedTile(p, t, seeds, mine) }
+                counts[w] = n
+            }
+            bad = counts.reduce(0, +)
+        }
     }
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        let first = tiles * w / workers, last = tiles * (w + 1) / workers
-        let mine = scratch + w * rows
-        for t in first..<last { fusedTile(p, t, seeds, mine) }
+    // A mean of nothing is NaN (0 · ∞), as the one-op kernel gives.
+    for s in p.sinks where s.function == .mean {
+        let scale = 1 / Float(s.reducedCount)
+        for i in 0..<s.outCount { s.out[i] *= scale }
     }
+    return bad
 }
 
-private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt64>, _ scratch: UnsafeMutablePointer<Float>) {
-    let tile = FusedProgram.tile
+/// Runs tile `t`; returns the out-of-range class ids it met (each counted at its class 0).
+private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt64>, _ scratch: UnsafeMutablePointer<Float>) -> Int {
+    var bad = 0
+    let tile = p.tile
     let start = t * tile
     let n = min(tile, p.count - start)
     for (k, row) in p.gatherRow.enumerated() where row >= 0 {
@@ -162,9 +262,74 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
             fillUniform(y, count: n, seed: seeds[seed], offset: UInt64(start), low: low, high: high, threads: 1)
         case let .copy(s):
             if let x = pointer(s) { y.update(from: x, count: n) } else if case let .scalar(v) = s { y.update(repeating: v, count: n) }
+        case let .oneHot(depth, s):
+            guard let x = pointer(s) else { y.update(repeating: 0, count: n); continue }
+            var c = start % depth
+            for i in 0..<n {
+                let id = Int(Int32(bitPattern: x[i].bitPattern))
+                y[i] = id == c ? 1 : 0
+                if c == 0, id < 0 || id >= depth { bad += 1 }
+                c += 1
+                if c == depth { c = 0 }
+            }
         }
     }
     for r in p.results { (r.out + start).update(from: scratch + r.register * tile, count: n) }
+    for s in p.sinks {
+        if let x = pointer(s.source) {
+            accumulate(s, x, start: start, count: n)
+        } else if case let .scalar(v) = s.source {
+            // Not made by the planner (the verifier refuses it); on the stack, never allocated.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { b in
+                b.initialize(repeating: v)
+                accumulate(s, UnsafePointer(b.baseAddress!), start: start, count: n)
+            }
+        }
+    }
+    return bad
+}
+
+/// Adds (or takes the max of) loop elements `start ..< start + count`, at `x`, into the sink's output.
+private func accumulate(_ s: FusedProgram.Sink, _ x: UnsafePointer<Float>, start: Int, count: Int) {
+    let shape = s.runShape, strides = s.runStrides
+    let rank = shape.count
+    let isMax = s.function == .max
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
+        var rest = start
+        var at = 0
+        for a in (0..<rank).reversed() {
+            let e = max(shape[a], 1)
+            index[a] = rest % e
+            rest /= e
+            at += index[a] * strides[a]
+        }
+        let inner = shape[rank - 1], st = strides[rank - 1]
+        var done = 0
+        while done < count {
+            let run = min(inner - index[rank - 1], count - done)
+            let src = x + done, dst = s.out + at
+            if st == 0 {
+                if isMax { let m = max8(src, run); if m > dst[0] { dst[0] = m } } else { dst[0] += sum8(src, run) }
+            } else if isMax {
+                for i in 0..<run where src[i] > dst[i * st] { dst[i * st] = src[i] }
+            } else if st == 1 {
+                for i in 0..<run { dst[i] += src[i] }
+            } else {
+                for i in 0..<run { dst[i * st] += src[i] }
+            }
+            done += run
+            at += run * st
+            index[rank - 1] += run
+            var a = rank - 1
+            while a > 0, index[a] >= shape[a] {
+                at -= index[a] * strides[a]
+                index[a] = 0
+                a -= 1
+                index[a] += 1
+                at += strides[a]
+            }
+        }
+    }
 }
 
 @inline(__always)

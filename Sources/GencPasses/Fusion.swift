@@ -2,7 +2,8 @@ import GencIR
 
 /// Fusion: partitions a program's computing nodes into kernels by fusion
 /// kind (TVM's classes), so that the quotient graph of the groups is acyclic,
-/// every member of a fused group has the group's loop shape, and no group
+/// every member of a fused group has the group's loop shape (a reduction
+/// sink: its operand has), no member reads a sink of its own group, and no group
 /// holds more than `maxGroupSize` nodes. Random draws are never duplicated:
 /// each is a member of exactly one group.
 ///   before: %2 = matmul %0, %1; %4 = add %2, %3; %5 = leaky_relu %4      (3 kernels)
@@ -11,25 +12,31 @@ import GencIR
 /// The rules, decided by `Op.fusionKind` and nothing else:
 /// - leaves (inputs, parameters, state, constants) belong to no group; a
 ///   constant operand of a fused node becomes an immediate.
-/// - elementwise and broadcast nodes (unary, binary, random) join a fused or
-///   epilogue group of one of their operands whose loop shape is theirs;
-///   where several operands' groups qualify, those groups merge. Operands of
-///   another shape are read with broadcasting.
+/// - elementwise and broadcast nodes (unary, binary, random, one_hot) join a
+///   fused or epilogue group of one of their operands whose loop shape is
+///   theirs; where several operands' groups qualify, those groups merge.
+///   Operands of another shape are read with broadcasting (one_hot reads its
+///   i32 ids with stride 0 on the class axis, so the one-hot is never stored).
 /// - the injective nodes that read their operand at an affine index (slice,
 ///   transpose, broadcast) start a fused group whose loop reads the operand
 ///   through strides, so the copy they would make is never written unless
 ///   something outside the group needs it.
-/// - reshape is a view (no kernel); other injective ops (unslice, concat,
-///   one_hot), reductions and opaque ops are single kernels.
-/// - a contraction (`outElementwiseFusable`) starts an epilogue group.
+/// - a reduction joins the fused or epilogue group of its operand as a sink:
+///   the loop accumulates it tile by tile, so what it reduces need not be
+///   stored. Nothing in a group reads a sink of that group (its value is
+///   complete only after the loop): such a reader goes to another group.
+/// - reshape is a view (no kernel); other injective ops (unslice, concat),
+///   reductions of leaves or single kernels, and opaque ops are single kernels.
+/// - a contraction (`outElementwiseFusable`), softmax and log-softmax start an
+///   epilogue group: the head runs first, the loop reads its result in cache.
 /// A merge that would make a group depend on itself through another group
 /// is refused, so the groups can always be scheduled.
 public enum Fusion {
-    public static let guarantee = "kernels by fusion kind: elementwise trees one loop, contractions with their epilogue, an acyclic quotient"
+    public static let guarantee = "kernels by fusion kind: elementwise trees one loop, contractions and softmaxes with their epilogue, reductions as sinks, an acyclic quotient"
     public static let maxGroupSize = 64
 
     enum Role {
-        case none, view, single, head, member, affineRead
+        case none, view, single, head, member, affineRead, sink
     }
 
     static func role(_ n: Node) -> Role {
@@ -37,10 +44,12 @@ public enum Fusion {
         switch n.op {
         case .input, .parameter, .state, .constant: return .none
         case .reshape: return .view
-        case .unary, .binary, .random: return f32 ? .member : .single
+        case .unary, .binary, .random, .oneHot: return f32 ? .member : .single
         case .slice, .transpose, .broadcast: return f32 ? .affineRead : .single
         case .matmul, .conv, .convInputGrad, .convFilterGrad: return .head
-        case .unslice, .concat, .oneHot, .reduce, .softmax, .logSoftmax, .pool, .poolGrad, .gather, .scatterAdd: return .single
+        case .softmax, .logSoftmax: return f32 ? .head : .single
+        case .reduce: return f32 ? .sink : .single
+        case .unslice, .concat, .pool, .poolGrad, .gather, .scatterAdd: return .single
         }
     }
 
@@ -122,6 +131,17 @@ public enum Fusion {
             case .single: _ = newGroup(.single, i)
             case .head: _ = newGroup(fuse ? .epilogue : .single, i)
             case .affineRead: _ = newGroup(fuse ? .fused : .single, i)
+            case .sink:
+                // The group computing the operand, when its loop runs over the operand's shape.
+                if fuse, let o = node.operands.first, groupOf[o.id] >= 0, Fusion.role(g.nodes[o.id]) != .sink {
+                    let h = find(groupOf[o.id])
+                    if kinds[h] == .fused || kinds[h] == .epilogue, shapes[h] == g.nodes[o.id].type.shape, members[h].count < maxGroupSize {
+                        members[h].append(i)
+                        groupOf[i] = h
+                        return
+                    }
+                }
+                _ = newGroup(.single, i)
             case .member:
                 guard fuse else { _ = newGroup(.single, i); return }
                 // The fusable groups of same-shape operands.
@@ -150,10 +170,17 @@ public enum Fusion {
 
         static func roleOf(_ n: Node) -> Role { Fusion.role(n) }
 
-        /// Node `i` may join `h` when none of its operands outside `h` depends on `h`.
+        /// Whether `v` is a reduction accumulated by the loop of `h` (complete only after it).
+        mutating func isSink(_ v: Int, of h: Int) -> Bool {
+            groupOf[v] >= 0 && Fusion.role(g.nodes[v]) == .sink && find(groupOf[v]) == h
+        }
+
+        /// Node `i` may join `h` when it reads no sink of `h` and none of its
+        /// operands outside `h` depends on `h`.
         mutating func canJoin(_ i: Int, _ h: Int) -> Bool {
             for o in g.nodes[i].operands where groupOf[o.id] >= 0 {
                 let k = find(groupOf[o.id])
+                if k == h, isSink(o.id, of: h) { return false }
                 if k != h, reaches(k, h) { return false }
             }
             return true
@@ -168,10 +195,15 @@ public enum Fusion {
             for (e, other) in [(a, b), (b, a)] where kinds[e] == .epilogue {
                 if g.nodes[members[e][0]].operands.contains(where: { groupOf[$0.id] >= 0 && find(groupOf[$0.id]) == other }) { return false }
             }
-            // A slice, transpose or broadcast reads its operand at other indices than the loop's own.
+            // A slice, transpose, broadcast or one_hot reads its operand at other
+            // indices than the loop's own; a sink is complete only after the loop.
             for (x, y) in [(a, b), (b, a)] {
-                for m in members[x] where Fusion.role(g.nodes[m]) == .affineRead {
-                    if g.nodes[m].operands.contains(where: { groupOf[$0.id] >= 0 && find(groupOf[$0.id]) == y }) { return false }
+                for m in members[x] {
+                    var otherIndices = Fusion.role(g.nodes[m]) == .affineRead
+                    if case .oneHot = g.nodes[m].op { otherIndices = true }
+                    for o in g.nodes[m].operands where groupOf[o.id] >= 0 && find(groupOf[o.id]) == y {
+                        if otherIndices || Fusion.role(g.nodes[o.id]) == .sink { return false }
+                    }
                 }
             }
             for (x, y) in [(a, b), (b, a)] {

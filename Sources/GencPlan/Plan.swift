@@ -73,9 +73,12 @@ public enum Kernel: Hashable, Sendable {
 
 /// One loop over `shape` that computes a tree of elementwise functions
 /// tile by tile: every input is read once per element, every output
-/// written once. With a `head`, a contraction first writes the step's
-/// first output from its first `headInputs` inputs; the body then reads
-/// that result (`.head`) while it is in cache.
+/// written once. With a `head`, a contraction (or a softmax) first writes
+/// the step's first output from its first `headInputs` inputs; the body
+/// then reads that result (`.head`) while it is in cache. `reductions`
+/// are sinks: sums, means and maxima of body values over some of the
+/// loop's axes, accumulated tile by tile into outputs of their own, so the
+/// value reduced is never stored.
 public struct FusedLoop: Hashable, Sendable {
     public var head: Op?
     public var headInputs: Int
@@ -88,18 +91,52 @@ public struct FusedLoop: Hashable, Sendable {
     /// The register stored in each output after the head's:
     /// `results[k]` goes to `outputs[(head == nil ? 0 : 1) + k]`.
     public var results: [Int]
+    /// `reductions[k]` goes to `outputs[firstReductionOutput + k]`.
+    public var reductions: [FusedReduction]
 
-    public init(head: Op?, headInputs: Int, shape: [Int], reads: [AffineRead], body: [FusedInstruction], results: [Int]) {
+    public init(head: Op?, headInputs: Int, shape: [Int], reads: [AffineRead], body: [FusedInstruction], results: [Int],
+                reductions: [FusedReduction] = []) {
         self.head = head
         self.headInputs = headInputs
         self.shape = shape
         self.reads = reads
         self.body = body
         self.results = results
+        self.reductions = reductions
     }
 
     /// Index of the first body output in the step's outputs.
     public var firstResultOutput: Int { head == nil ? 0 : 1 }
+    /// Index of the first reduction's output in the step's outputs.
+    public var firstReductionOutput: Int { firstResultOutput + results.count }
+}
+
+/// A reduction a fused loop ends in: `function` of `operand` over the
+/// loop's axes whose output stride is 0. Element `index` of the loop adds
+/// into (or takes the max with) output element `Σ index[a]·strides[a]`.
+public struct FusedReduction: Hashable, Sendable {
+    public var function: ReduceFunction
+    public var operand: FusedInstruction.Operand
+    /// Row-major strides of the output over the loop's axes, 0 on reduced ones.
+    public var strides: [Int]
+    /// The IR node it computes.
+    public var node: Int
+    public init(function: ReduceFunction, operand: FusedInstruction.Operand, strides: [Int], node: Int) {
+        self.function = function
+        self.operand = operand
+        self.strides = strides
+        self.node = node
+    }
+
+    /// Output elements: the loop's extents on the kept axes.
+    public func outputCount(over shape: [Int]) -> Int {
+        shape.indices.reduce(1) { strides[$1] == 0 ? $0 : $0 * shape[$1] }
+    }
+
+    /// Loop elements per output element (the divisor of a mean).
+    public func reducedCount(over shape: [Int]) -> Int {
+        shape.indices.reduce(1) { strides[$1] == 0 ? $0 * shape[$1] : $0 }
+    }
 }
 
 /// Element `index` of the loop reads element `offset + Σ index[a]·strides[a]`
@@ -142,6 +179,9 @@ public struct FusedInstruction: Hashable, Sendable {
         case random(RandomDistribution, stream: Int)
         /// The operand itself (a slice, transpose or broadcast read).
         case copy
+        /// 1 where the operand (an i32 class id, read with stride 0 on the
+        /// loop's last axis) equals the loop's index on that axis, else 0.
+        case oneHot(depth: Int)
     }
     public enum Operand: Hashable, Sendable {
         /// The step's input `headInputs + k`, through `reads[k]`.

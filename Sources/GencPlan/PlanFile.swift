@@ -15,7 +15,8 @@ import GencSupport
 public struct PlanFile: Hashable, Sendable {
     /// The format this genc writes and reads; any change to the body's
     /// schema bumps it, and older files are refused with a request to recompile.
-    public static let currentFormat = 1
+    /// Format 2: fused loops hold reductions and one_hot instructions.
+    public static let currentFormat = 2
     /// The first bytes of every plan file, before the format number.
     public static let magic = "GENCPLAN"
 
@@ -237,6 +238,7 @@ enum PlanJSONEncoder {
         case let .binary(b): return op(.binary(b))
         case let .random(d, stream): return op(.random(d, stream: stream))
         case .copy: return .string("copy")
+        case let .oneHot(depth): return op(.oneHot(depth: depth))
         }
     }
 
@@ -248,6 +250,9 @@ enum PlanJSONEncoder {
             ("reads", .array(f.reads.map { .object([("offset", .int($0.offset)), ("strides", ints($0.strides))]) })),
             ("body", .array(f.body.map { .object([("function", function($0.function)), ("operands", .array($0.operands.map(operand))), ("node", .int($0.node))]) })),
             ("results", ints(f.results)),
+            ("reductions", .array(f.reductions.map {
+                .object([("function", .string($0.function.rawValue)), ("operand", operand($0.operand)), ("strides", ints($0.strides)), ("node", .int($0.node))])
+            })),
         ])
     }
 
@@ -536,9 +541,10 @@ struct PlanJSONDecoder {
         case let .unary(u): return .unary(u)
         case let .binary(b): return .binary(b)
         case let .random(d, stream): return .random(d, stream: stream)
+        case let .oneHot(depth): return .oneHot(depth: depth)
         case .input, .parameter, .state, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce, .softmax,
-             .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
-            throw fail(path, "a fused loop computes unary, binary and random functions, not \(o.name)")
+             .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd:
+            throw fail(path, "a fused loop computes unary, binary, random and one_hot functions, not \(o.name)")
         }
     }
 
@@ -555,7 +561,7 @@ struct PlanJSONDecoder {
     /// A fused loop; each read's lowest and highest element must fit 64 bits
     /// (the verifier then checks they lie inside the input).
     func fused(_ v: JSONValue, _ path: String) throws(PlanFileError) -> FusedLoop {
-        let f = try object(v, path, ["head", "head_inputs", "shape", "reads", "body", "results"])
+        let f = try object(v, path, ["head", "head_inputs", "shape", "reads", "body", "results", "reductions"])
         var head: Op?
         if case .null = f["head"] { head = nil } else { head = try op(f["head"], path + ".head") }
         let shape = try self.shape(f["shape"], path + ".shape")
@@ -586,7 +592,23 @@ struct PlanJSONDecoder {
         }
         var results: [Int] = []
         for (k, r) in try array(f["results"], path + ".results").enumerated() { results.append(try count(r, "\(path).results[\(k)]")) }
-        return FusedLoop(head: head, headInputs: try count(f["head_inputs"], path + ".head_inputs"), shape: shape, reads: reads, body: body, results: results)
+        var reductions: [FusedReduction] = []
+        for (k, r) in try array(f["reductions"], path + ".reductions").enumerated() {
+            let p = "\(path).reductions[\(k)]"
+            let rf = try object(r, p, ["function", "operand", "strides", "node"])
+            let name = try string(rf["function"], p + ".function")
+            guard let function = ReduceFunction(rawValue: name) else {
+                throw fail(p + ".function", "expected one of \(ReduceFunction.allCases.map(\.rawValue).joined(separator: ", ")), got \(PlanFile.quoted(name))")
+            }
+            let strides = try ints(rf["strides"], p + ".strides")
+            guard strides.count == shape.count, strides.allSatisfy({ $0 >= 0 }) else {
+                throw fail(p + ".strides", "expected \(shape.count) strides, none negative, for a loop of rank \(shape.count)")
+            }
+            reductions.append(FusedReduction(function: function, operand: try operand(rf["operand"], p + ".operand"), strides: strides,
+                                             node: try count(rf["node"], p + ".node")))
+        }
+        return FusedLoop(head: head, headInputs: try count(f["head_inputs"], path + ".head_inputs"), shape: shape, reads: reads, body: body,
+                         results: results, reductions: reductions)
     }
 
     func kernel(_ v: JSONValue, _ path: String) throws(PlanFileError) -> Kernel {

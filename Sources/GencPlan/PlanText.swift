@@ -29,6 +29,10 @@ public enum PlanText {
                     out += "       r\(j) = \(function(ins.function))(\(ins.operands.map(operand).joined(separator: ", ")))  # %\(ins.node)\n"
                 }
                 for (j, reg) in f.results.enumerated() { out += "       %\(s.outputs[f.firstResultOutput + j]) <- r\(reg)\n" }
+                for (j, r) in f.reductions.enumerated() {
+                    let axes = f.shape.indices.filter { r.strides[$0] == 0 }.map(String.init).joined(separator: ", ")
+                    out += "       %\(s.outputs[f.firstReductionOutput + j]) <- reduce_\(r.function.rawValue)(\(operand(r.operand))) over axes [\(axes)]\n"
+                }
             }
             let src = s.sources.map { o in "\(o.op) %\(o.node)" + (o.location.map { " \($0.line):\($0.column)" } ?? "") }
             out += "       # " + src.joined(separator: ", ") + "\n"
@@ -55,6 +59,7 @@ public enum PlanText {
         case let .binary(b): return Op.binary(b).name
         case let .random(d, stream): return "\(Op.random(d, stream: stream).name)[stream \(stream)]"
         case .copy: return "copy"
+        case let .oneHot(depth): return "one_hot[\(depth)]"
         }
     }
 

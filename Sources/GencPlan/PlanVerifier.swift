@@ -131,7 +131,7 @@ public enum PlanVerifier {
             }
         case let .fused(f):
             guard f.headInputs >= 0, f.headInputs <= step.inputs.count, f.reads.count == step.inputs.count - f.headInputs,
-                  f.results.count == step.outputs.count - f.firstResultOutput, f.shape.allSatisfy({ $0 >= 0 }),
+                  f.results.count + f.reductions.count == step.outputs.count - f.firstResultOutput, f.shape.allSatisfy({ $0 >= 0 }),
                   (try? Size.elements(f.shape)) != nil else {
                 return ["step \(k) (\(step.name)) has inputs, reads and outputs that do not match"]
             }
@@ -143,9 +143,18 @@ public enum PlanVerifier {
             } else if f.headInputs != 0 {
                 problems.append("step \(k) has head inputs but no head")
             }
+            // i32 inputs are class ids, read only by one_hot; everything else reads f32.
+            var readByOneHot = Set<Int>(), readOtherwise = Set<Int>()
+            for ins in f.body {
+                for case let .input(i) in ins.operands {
+                    if case .oneHot = ins.function { readByOneHot.insert(i) } else { readOtherwise.insert(i) }
+                }
+            }
+            for r in f.reductions { if case let .input(i) = r.operand { readOtherwise.insert(i) } }
             for (j, r) in f.reads.enumerated() {
                 let t = type(step.inputs[f.headInputs + j])
-                guard t.dtype == .f32, r.strides.count == f.shape.count else { problems.append("step \(k): read \(j) does not match the loop"); continue }
+                let dtypeFits = t.dtype == .f32 ? !readByOneHot.contains(j) : t.dtype == .i32 && !readOtherwise.contains(j)
+                guard dtypeFits, r.strides.count == f.shape.count else { problems.append("step \(k): read \(j) does not match the loop"); continue }
                 // The lowest and highest element the read touches.
                 var lo = r.offset, hi = r.offset
                 for a in f.shape.indices where f.shape[a] > 0 {
@@ -171,8 +180,28 @@ public enum PlanVerifier {
                 case .unary, .copy: arity = 1
                 case .binary: arity = 2
                 case .random: arity = 0
+                case let .oneHot(depth):
+                    arity = 1
+                    if f.shape.last != depth { problems.append("step \(k): one_hot instruction \(j) of depth \(depth) does not run over the loop's last axis") }
+                    if let o = ins.operands.first, case .input = o {} else { problems.append("step \(k): one_hot instruction \(j) does not read an input") }
                 }
                 if ins.operands.count != arity { problems.append("step \(k): instruction \(j) has \(ins.operands.count) operands, not \(arity)") }
+            }
+            for (j, r) in f.reductions.enumerated() {
+                switch r.operand {
+                case let .input(i): if i < 0 || i >= f.reads.count { problems.append("step \(k): reduction \(j) reads input \(i), which does not exist") }
+                case let .register(x): if x < 0 || x >= f.body.count { problems.append("step \(k): reduction \(j) reads register \(x), which does not exist") }
+                case .head: if f.head == nil { problems.append("step \(k): reduction \(j) reads a head the loop does not have") }
+                case .scalar: problems.append("step \(k): reduction \(j) reduces a scalar")
+                }
+                let t = type(step.outputs[f.firstReductionOutput + j])
+                // The output's row-major strides over the kept axes, 0 over the reduced ones.
+                let kept = f.shape.indices.map { r.strides.count == f.shape.count && r.strides[$0] == 0 ? 1 : f.shape[$0] }
+                let expected = AffineRead.contiguousStrides(kept)
+                let fits = r.strides.count == f.shape.count && f.shape.indices.allSatisfy { r.strides[$0] == 0 || r.strides[$0] == expected[$0] || f.shape[$0] == 1 }
+                if !fits || t.dtype != .f32 || t.elementCount != kept.reduce(1, *) {
+                    problems.append("step \(k): reduction \(j) writes \(t), which does not match its strides \(r.strides) over the loop \(f.shape)")
+                }
             }
             for (j, r) in f.results.enumerated() {
                 if r < 0 || r >= f.body.count { problems.append("step \(k): output \(j) stores register \(r), which does not exist") }

@@ -87,7 +87,7 @@ public enum Planner {
     /// reads that input at exactly the index it writes, and has read it
     /// before it writes. Unary and binary ops of equal shapes allow it; a
     /// fused loop allows it for a body input read at the loop's own index
-    /// and a body output; contractions never do.
+    /// and a body output (not a reduction's); contractions never do.
     public static func allowsInPlace(_ s: Step, input i: Int, output o: Int, _ slots: [Slot]) -> Bool {
         guard i >= 0, i < s.inputs.count, o >= 0, o < s.outputs.count else { return false }
         let (x, y) = (slots[s.inputs[i]].type, slots[s.outputs[o]].type)
@@ -95,7 +95,8 @@ public enum Planner {
         switch s.kernel {
         case let .op(op): return op.readsElementwise && x.shape == y.shape
         case let .fused(f):
-            guard i >= f.headInputs, o >= f.firstResultOutput, i - f.headInputs < f.reads.count else { return false }
+            // A reduction's output is accumulated over the whole loop: never over an input.
+            guard i >= f.headInputs, o >= f.firstResultOutput, o < f.firstReductionOutput, i - f.headInputs < f.reads.count else { return false }
             return x.elementCount == f.shape.reduce(1, *) && f.reads[i - f.headInputs].isIdentity(over: f.shape)
         }
     }
@@ -322,6 +323,7 @@ public enum Planner {
             read.offset = l.offset
             return input(l.root, read)
         }
+        var reductions: [FusedReduction] = []
         for n in gr.nodes where n != head {
             let node = g.nodes[n]
             let function: FusedInstruction.Function
@@ -336,8 +338,26 @@ public enum Planner {
                     throw PlanError("\(node.op.name) (node %\(n)) has no strided read of its operand (a planner bug)")
                 }
                 (function, operands) = (.copy, [input(l.root, AffineRead(offset: l.offset, strides: l.strides))])
-            case .input, .parameter, .state, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
-                 .softmax, .logSoftmax, .reshape, .unslice, .concat, .gather, .scatterAdd, .oneHot:
+            case let .oneHot(depth):
+                // The ids at the loop's leading indices, the same id across the class axis.
+                let ids = node.operands[0].id
+                let l = layouts[ids]
+                guard g.nodes[ids].type.dtype == .i32, l.strides.count + 1 == loop.count, loop.last == depth else {
+                    throw PlanError("one_hot (node %\(n)) does not read i32 ids of its loop's leading shape (a fusion bug)")
+                }
+                (function, operands) = (.oneHot(depth: depth), [input(l.root, AffineRead(offset: l.offset, strides: l.strides + [0]))])
+            case let .reduce(f, axes, _):
+                let x = node.operands[0]
+                guard g.nodes[x.id].type.shape == loop, node.type.dtype == .f32 else {
+                    throw PlanError("reduce (node %\(n)) does not reduce its fused loop's shape \(loop) (a fusion bug)")
+                }
+                let reduced = Set(axes.map { $0 < 0 ? $0 + loop.count : $0 })
+                let kept = AffineRead.contiguousStrides(loop.indices.map { reduced.contains($0) ? 1 : loop[$0] })
+                let strides = loop.indices.map { reduced.contains($0) ? 0 : kept[$0] }
+                reductions.append(FusedReduction(function: f, operand: operand(x), strides: strides, node: n))
+                continue
+            case .input, .parameter, .state, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad,
+                 .softmax, .logSoftmax, .reshape, .unslice, .concat, .gather, .scatterAdd:
                 throw PlanError("\(node.op.name) (node %\(n)) cannot be part of a fused loop (a fusion bug)")
             }
             guard node.type.shape == loop, node.type.dtype == .f32 else {
@@ -352,11 +372,16 @@ public enum Planner {
         }
         var outputs: [Int] = head.map { [$0] } ?? []
         var results: [Int] = []
-        for n in gr.nodes where n != head && escapes[n] {
+        let sinks = Set(reductions.map(\.node))
+        for n in gr.nodes where n != head && escapes[n] && !sinks.contains(n) {
+            // An aliased copy that escapes is an instruction; everything stored has a register.
+            guard let r = register[n] else { throw PlanError("node %\(n) escapes its fused loop without a register (a planner bug)") }
             outputs.append(n)
-            results.append(register[n] ?? 0)
+            results.append(r)
         }
-        let fused = FusedLoop(head: head.map { g.nodes[$0].op }, headInputs: headInputs, shape: loop, reads: reads, body: body, results: results)
+        outputs += reductions.map(\.node)
+        let fused = FusedLoop(head: head.map { g.nodes[$0].op }, headInputs: headInputs, shape: loop, reads: reads, body: body,
+                              results: results, reductions: reductions)
         let sources = gr.nodes.map { SourceOp(node: $0, op: g.nodes[$0].op.name, location: g.nodes[$0].location) }
         return Step(kernel: .fused(fused), inputs: inputs, outputs: outputs, location: g.nodes[gr.nodes[0]].location, sources: sources)
     }

@@ -121,11 +121,11 @@ extension Executable {
             ownedSeeds.append(seeds)
             guard program.scratchCount(threads: threads) <= fusedScratchCount else { throw RuntimeError("fused loop scratch exceeds its bound") }
             let (scratch, threads, state) = (fusedScratch, self.threads, self.state)
-            if program.count == 0 { return { head?() } }
+            if program.count == 0 && program.sinks.isEmpty { return { head?() } }
             return {
                 head?()
                 for (k, s) in streams.enumerated() { seeds[k] = Seeds.derive(state.seed, s) }
-                runFused(program, seeds: seeds, scratch: scratch, threads: threads)
+                state.badIDs += runFused(program, seeds: seeds, scratch: scratch, threads: threads)
             }
         }
     }
@@ -150,6 +150,7 @@ extension Executable {
             case let .unary(u): return .unary(Self.unaryOp(u), source(i.operands[0]))
             case let .binary(b): return .binary(Self.binaryOp(b), source(i.operands[0]), source(i.operands[1]))
             case .copy: return .copy(source(i.operands[0]))
+            case let .oneHot(depth): return .oneHot(depth: depth, source(i.operands[0]))
             case let .random(.normal(m, sd), _):
                 defer { randoms += 1 }
                 return .normal(mean: Float(m), std: Float(sd), seed: randoms)
@@ -164,7 +165,17 @@ extension Executable {
             allReads.append(FusedProgram.Read(base: UnsafePointer(f32(step.outputs[0])), offset: 0, strides: strides))
         }
         let results = f.results.enumerated().map { k, r in (register: r, out: f32(step.outputs[f.firstResultOutput + k])) }
-        return FusedProgram(shape: f.shape, reads: allReads, body: body, results: results)
+        let sinks = f.reductions.enumerated().map { k, r -> FusedProgram.Sink in
+            let function: FusedProgram.Sink.Function
+            switch r.function {
+            case .sum: function = .sum
+            case .mean: function = .mean
+            case .max: function = .max
+            }
+            return FusedProgram.Sink(function: function, source: source(r.operand), out: f32(step.outputs[f.firstReductionOutput + k]),
+                                     strides: r.strides, shape: f.shape)
+        }
+        return FusedProgram(shape: f.shape, reads: allReads, body: body, results: results, sinks: sinks)
     }
 
     /// The closure that executes one op.

@@ -133,7 +133,8 @@ public final class Executable: @unchecked Sendable {
         var most = 0
         for s in plan.steps {
             guard case let .fused(f) = s.kernel else { continue }
-            most = max(most, (f.body.count + f.reads.count + 1) * FusedProgram.tile * threads)
+            let tile = FusedProgram.tileLength(shape: f.shape, sinkStrides: f.reductions.map(\.strides))
+            most = max(most, (f.body.count + f.reads.count + 1) * tile * threads)
         }
         return most
     }

@@ -45,14 +45,14 @@ final class FusionTests: XCTestCase {
     }
 
     func testAValueUsedOutsideItsGroupIsWrittenOnceNotRecomputed() throws {
-        // e feeds the loop (e * 2) and two reductions outside it.
+        // e feeds the loop (e * 2, and its max as a sink) and a matmul outside it.
         let (p, text) = try plan("""
         graph "shared" {
           %0 = input {name: "x"} : f32[4, 4]
           %1 = exp %0 : f32[4, 4]
           %2 = constant {value: 2.0} : f32[]
           %3 = multiply %1, %2 : f32[4, 4]
-          %4 = reduce_sum %1 {axes: [0, 1], keepdims: false} : f32[]
+          %4 = matmul %1, %1 {transpose_a: false, transpose_b: false} : f32[4, 4]
           %5 = reduce_max %1 {axes: [0, 1], keepdims: false} : f32[]
           output "y" = %3
           output "s" = %4
@@ -60,19 +60,20 @@ final class FusionTests: XCTestCase {
         }
         """)
         expect(text, """
-        CHECK: 0: %1, %3 = fused(%0)
+        CHECK: 0: %1, %3, %5 = fused(%0)
         CHECK-COUNT-1: r0 = exp(in0)
         CHECK: r1 = multiply(r0, 2.0)
         CHECK: %1 <- r0
-        CHECK: reduce_sum(%1)
-        CHECK: reduce_max(%1)
+        CHECK: %5 <- reduce_max(r0) over axes [0, 1]
+        CHECK: matmul(%1, %1)
         """)
-        XCTAssertEqual(p.steps.count, 3)
         XCTAssertEqual(text.components(separatedBy: "= exp(").count - 1, 1, "exp is computed once")
+        XCTAssertFalse(p.steps.contains { $0.name == "exp" || $0.name == "reduce_max" }, text)
     }
 
     func testNothingFusesAcrossTheReductionItFeeds() throws {
-        // softmax by hand: the divide reads the sum of the very exp it divides, so it cannot join exp's loop.
+        // softmax by hand: the sum is a sink of exp's loop, but the divide
+        // reads the sum of the very exp it divides, so it cannot join that loop.
         let (p, text) = try plan("""
         graph "softmax" {
           %0 = input {name: "x"} : f32[4, 5]
@@ -82,12 +83,100 @@ final class FusionTests: XCTestCase {
           output "p" = %3
         }
         """)
-        // Three kernels; a loop of one op runs the op's own kernel.
-        XCTAssertEqual(p.steps.map(\.name), ["exp", "reduce_sum", "divide"])
+        XCTAssertEqual(p.steps.map(\.name), ["fused", "divide"])
         expect(text, """
-        CHECK: 0: %1 = exp(%0)
-        CHECK: 1: %2 = reduce_sum(%1)
-        CHECK: 2: %3 = divide(%1, %2)
+        CHECK: 0: %1, %2 = fused(%0)
+        CHECK-NEXT: r0 = exp(in0)
+        CHECK-NEXT: %1 <- r0
+        CHECK-NEXT: %2 <- reduce_sum(r0) over axes [1]
+        CHECK-NOT: divide(r
+        CHECK: 1: %3 = divide(%1, %2)
+        """)
+    }
+
+    /// A reduction over an extent-1 axis has its loop's shape, so its
+    /// readers find its group among their candidates: they must still go
+    /// elsewhere, whether they would join it (canJoin) or merge another
+    /// group into it (canMerge).
+    func testAReaderOfASinkNeverJoinsOrMergesIntoItsLoop() throws {
+        let ir = """
+        graph "sink-readers" {
+          %0 = input {name: "x"} : f32[4, 1]
+          %1 = exp %0 : f32[4, 1]
+          %2 = reduce_sum %1 {axes: [1], keepdims: true} : f32[4, 1]
+          %3 = add %1, %2 : f32[4, 1]
+          %4 = negate %2 : f32[4, 1]
+          %5 = add %4, %1 : f32[4, 1]
+          output "a" = %3
+          output "b" = %5
+        }
+        """
+        let (p, text) = try plan(ir)
+        guard case let .fused(loop) = p.steps[0].kernel else { return XCTFail(text) }
+        XCTAssertEqual(loop.reductions.map(\.node), [2], text)
+        XCTAssertEqual(p.steps[0].sources.map(\.node), [1, 2], "nothing that reads the sum is in its loop\n\(text)")
+        // %3 reads the sum: its own kernel. %5 joins %4's loop, which
+        // reads the sum too, so that loop must not merge with the sum's.
+        XCTAssertEqual(p.steps.map { $0.sources.map(\.node) }, [[1, 2], [3], [4, 5]], text)
+        expect(text, """
+        CHECK: 0: %1, %2 = fused(%0)
+        CHECK: 1: %3 = add(%1, %2)
+        CHECK: 2: %5 = fused(%2, %1)
+        CHECK-NEXT: r0 = negate(in0)
+        CHECK-NEXT: r1 = add(r0, in1)
+        """)
+    }
+
+    /// Cross-entropy: log-softmax is the head of a loop that makes the
+    /// one-hot from the ids, multiplies and sums the classes; the one-hot
+    /// is never stored.
+    func testCrossEntropyNeverStoresItsOneHot() throws {
+        let (p, text) = try plan("""
+        graph "xent" {
+          %0 = input {name: "logits"} : f32[3, 4, 5]
+          %1 = input {name: "ids"} : i32[3, 4]
+          %2 = log_softmax %0 {axis: 2} : f32[3, 4, 5]
+          %3 = one_hot %1 {depth: 5} : f32[3, 4, 5]
+          %4 = multiply %3, %2 : f32[3, 4, 5]
+          %5 = reduce_sum %4 {axes: [2], keepdims: false} : f32[3, 4]
+          %6 = negate %5 : f32[3, 4]
+          %7 = reduce_mean %6 {axes: [0, 1], keepdims: false} : f32[]
+          output "loss" = %7
+        }
+        """)
+        expect(text, """
+        CHECK: 0: %2, %5 = log_softmax+fused(%0, %1)
+        CHECK-NEXT: in0 = %1 at offset 0 strides [4, 1, 0]
+        CHECK-NEXT: r0 = one_hot[5](in0)
+        CHECK-NEXT: r1 = multiply(r0, head)
+        CHECK-NEXT: %5 <- reduce_sum(r1) over axes [2]
+        CHECK: 1: %7 = fused(%5)
+        CHECK-NEXT: r0 = negate(in0)
+        CHECK-NEXT: %7 <- reduce_mean(r0) over axes [0, 1]
+        """)
+        XCTAssertEqual(p.steps.count, 2, text)
+        XCTAssertEqual(p.slots[3].storage, .fused, "the one-hot is never stored")
+        XCTAssertEqual(p.slots[4].storage, .fused)
+    }
+
+    func testSoftmaxIsTheHeadOfItsConsumersLoop() throws {
+        let (p, text) = try plan("""
+        graph "scaled" {
+          %0 = input {name: "x"} : f32[2, 6]
+          %1 = softmax %0 {axis: 1} : f32[2, 6]
+          %2 = constant {value: 3.0} : f32[]
+          %3 = multiply %1, %2 : f32[2, 6]
+          %4 = reduce_max %3 {axes: [0], keepdims: false} : f32[6]
+          output "y" = %3
+          output "m" = %4
+        }
+        """)
+        XCTAssertEqual(p.steps.count, 1, text)
+        expect(text, """
+        CHECK: 0: %1, %3, %4 = softmax+fused(%0)
+        CHECK-NEXT: r0 = multiply(head, 3.0)
+        CHECK-NEXT: %3 <- r0
+        CHECK-NEXT: %4 <- reduce_max(r0) over axes [0]
         """)
     }
 
@@ -99,16 +188,19 @@ final class FusionTests: XCTestCase {
           %2 = add %0, %1 : f32[4, 4]
           %3 = multiply %1, %2 : f32[4, 4]
           %4 = reduce_sum %1 {axes: [0, 1], keepdims: false} : f32[]
+          %5 = matmul %1, %0 {transpose_a: false, transpose_b: false} : f32[4, 4]
           output "y" = %3
           output "s" = %4
+          output "z" = %5
         }
         """)
         expect(text, """
-        CHECK: 0: %1, %3 = fused(%0)
+        CHECK: 0: %1, %3, %4 = fused(%0)
         CHECK-NEXT: r0 = random_normal[stream 3]()
         CHECK-NOT: random_normal
         CHECK: %1 <- r0
-        CHECK: reduce_sum(%1)
+        CHECK: %4 <- reduce_sum(r0)
+        CHECK: matmul(%1, %0)
         """)
         XCTAssertEqual(text.components(separatedBy: "= random_normal").count - 1, 1, "one draw, in the loop")
         XCTAssertEqual(p.steps.count, 2)

@@ -80,6 +80,17 @@ final class PlanFileTests: XCTestCase {
           output "e" = %7
         }
         """,
+        """
+        graph "xent" {
+          %0 = input {name: "logits"} : f32[3, 5]
+          %1 = input {name: "ids"} : i32[3]
+          %2 = log_softmax %0 {axis: 1} : f32[3, 5]
+          %3 = one_hot %1 {depth: 5} : f32[3, 5]
+          %4 = multiply %3, %2 : f32[3, 5]
+          %5 = reduce_sum %4 {axes: [1], keepdims: false} : f32[3]
+          output "nll" = %5
+        }
+        """,
     ]
 
     func plan(_ ir: String, _ options: PlanOptions) throws -> Plan {
@@ -108,7 +119,7 @@ final class PlanFileTests: XCTestCase {
     func testEveryPlanRoundTrips() throws {
         let f = try file()
         let bytes = f.encoded()
-        XCTAssertTrue(bytes.starts(with: Array("GENCPLAN 1\n".utf8)))
+        XCTAssertTrue(bytes.starts(with: Array("GENCPLAN \(PlanFile.currentFormat)\n".utf8)))
         let back = try PlanFile.decode(bytes)
         XCTAssertEqual(back, f)
         for (a, b) in zip(back.plans, f.plans) { XCTAssertEqual(a, b, a.name) }
@@ -212,10 +223,14 @@ final class PlanFileTests: XCTestCase {
 
     func testOtherFormatAsksForARecompile() throws {
         var f = try file([.optimized])
-        f.format = 2
-        XCTAssertEqual(error(f.encoded()), "plan file format 2; this genc reads format 1: recompile with `genc compile`")
+        let current = PlanFile.currentFormat
+        f.format = current + 1
+        XCTAssertEqual(error(f.encoded()), "plan file format \(current + 1); this genc reads format \(current): recompile with `genc compile`")
+        f.format = 1
+        XCTAssertEqual(error(f.encoded()), "plan file format 1; this genc reads format \(current): recompile with `genc compile`",
+                       "format 1 had no fused reductions")
         f.format = 0
-        XCTAssertEqual(error(f.encoded()), "plan file format 0; this genc reads format 1: recompile with `genc compile`")
+        XCTAssertEqual(error(f.encoded()), "plan file format 0; this genc reads format \(current): recompile with `genc compile`")
     }
 
     func testTruncatedFilesAreRefused() throws {
@@ -368,6 +383,35 @@ final class PlanFileTests: XCTestCase {
             }
         }
         XCTFail("no fused read")
+    }
+
+    /// Fused reductions and one_hot instructions: each field checked on load.
+    func testAFusedReductionOrOneHotThatDoesNotFitIsRefused() throws {
+        let o = try file([.optimized])
+        guard let p = o.plans.firstIndex(where: { $0.name == "xent" }),
+              let s = o.plans[p].steps.firstIndex(where: { if case let .fused(f) = $0.kernel { return !f.reductions.isEmpty } else { return false } }),
+              case let .fused(loop) = o.plans[p].steps[s].kernel else { return XCTFail("no fused reduction") }
+        XCTAssertEqual(loop.reductions.count, 1)
+        XCTAssertTrue(loop.body.contains { $0.function == .oneHot(depth: 5) })
+        let at: [PathStep] = [.key("plans"), .index(p), .key("steps"), .index(s), .key("kernel"), .key("fused")]
+        let red = at + [.key("reductions"), .index(0)]
+        expect(try edited(o, red + [.key("function")]) { _ in .string("median") }, "expected one of sum, mean, max, got \"median\"")
+        expect(try edited(o, red + [.key("strides")]) { _ in .array([.int(1)]) }, "expected 2 strides")
+        expect(try edited(o, red + [.key("strides")]) { _ in .array([.int(0), .int(0)]) }, "does not match its strides")
+        expect(try edited(o, red + [.key("strides")]) { _ in .array([.int(1), .int(1)]) }, "does not match its strides")
+        expect(try edited(o, red + [.key("operand")]) { _ in .object([("register", .int(99))]) }, "reduction 0 reads register 99")
+        expect(try edited(o, red + [.key("operand")]) { _ in .object([("scalar", .string("3ff0000000000000"))]) }, "reduces a scalar")
+        // one_hot over the wrong depth, or reading the f32 logits as ids.
+        let hot = loop.body.firstIndex { $0.function == .oneHot(depth: 5) }!
+        expect(try edited(o, at + [.key("body"), .index(hot), .key("function")]) { _ in PlanJSONEncoder.op(.oneHot(depth: 4)) }, "does not run over the loop's last axis")
+        var g = o
+        var l = loop
+        l.body[hot].operands = [.head]
+        g.plans[p].steps[s].kernel = .fused(l)
+        expect(g.encoded(), "does not read an input")
+        // A reduction's output is never an input's bytes: it is accumulated over the whole loop.
+        let step = o.plans[p].steps[s]
+        XCTAssertFalse(step.inputs.indices.contains { Planner.allowsInPlace(step, input: $0, output: l.firstReductionOutput, o.plans[p].slots) })
     }
 
     func testHugeStridesAreRefusedWithoutOverflow() throws {

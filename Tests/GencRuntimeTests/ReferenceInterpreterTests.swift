@@ -566,6 +566,68 @@ final class ReferenceInterpreterTests: XCTestCase {
         }, 4)
     }
 
+    /// Reductions as sinks of fused loops (inner, outer, middle and all
+    /// axes; sum, mean and max), one_hot inside a loop, softmax and
+    /// log-softmax as heads. The loop of [64, 48, 32] is large enough to be
+    /// split over two workers where no sink reduces its outermost axis.
+    static func sinkExample() throws -> Example {
+        try example("sinks") { b in
+            let x = try b.input("x", [64, 48, 32])
+            let t = try b.op(.unary(.tanh), x)
+            b.out(try b.op(.reduce(.sum, axes: [2], keepDims: false), t), "sum inner")
+            b.out(try b.op(.reduce(.max, axes: [1], keepDims: true), t), "max middle")
+            b.out(try b.op(.reduce(.mean, axes: [1, 2], keepDims: false), t), "mean inner two")
+            let s = try b.op(.unary(.sigmoid), x)
+            b.out(try b.op(.reduce(.sum, axes: [0, 2], keepDims: false), s), "sum outer and inner")
+            b.out(try b.op(.reduce(.mean, axes: [0, 1, 2], keepDims: false), s), "mean all")
+            b.out(try b.op(.reduce(.max, axes: [0], keepDims: false), s), "max outer")
+            let logits = try b.input("logits", [6, 7, 9])
+            let ids = try b.ids("ids", [6, 7], (0..<42).map { Int32(($0 * 5 + 2) % 9) })
+            let hot = try b.op(.oneHot(depth: 9), ids)
+            let picked = try b.op(.binary(.multiply), hot, try b.op(.logSoftmax(axis: 2), logits))
+            let nll = try b.op(.unary(.negate), try b.op(.reduce(.sum, axes: [2], keepDims: false), picked))
+            b.out(try b.op(.reduce(.mean, axes: [0, 1], keepDims: false), nll), "cross entropy")
+            b.out(try b.op(.binary(.subtract), try b.op(.softmax(axis: 2), logits), hot), "softmax minus one-hot")
+        }
+    }
+
+    func testReductionSinksOneHotAndSoftmaxHeadsAgree() throws {
+        XCTAssertEqual(try check(try Self.sinkExample()) { plan in
+            let kernels = plan.steps.map(\.name)
+            XCTAssertFalse(kernels.contains { $0.hasPrefix("reduce") || $0 == "one_hot" }, "\(kernels)")
+            XCTAssertTrue(kernels.contains("log_softmax+fused") && kernels.contains("softmax+fused"), "\(kernels)")
+            let sinks = plan.steps.reduce(0) { n, s in if case let .fused(f) = s.kernel { return n + f.reductions.count } else { return n } }
+            XCTAssertEqual(sinks, 8, "\(kernels)")
+        }, 8)
+        // Ids outside the classes, read by a one_hot inside a loop: zero rows, and the run reports them.
+        let bad = try Self.example("fused one_hot, bad ids") { b in
+            let logits = try b.input("logits", [3, 4])
+            let hot = try b.op(.oneHot(depth: 4), try b.ids("ids", [3], [2, 4, -1]))
+            let picked = try b.op(.binary(.multiply), hot, try b.op(.logSoftmax(axis: 1), logits))
+            b.out(try b.op(.reduce(.sum, axes: [1], keepDims: false), picked), "picked")
+        }
+        XCTAssertEqual(try check(Self.withBadIDs(bad)) { plan in
+            XCTAssertEqual(plan.steps.map(\.name), ["log_softmax+fused"])
+        }, 1)
+    }
+
+    /// Sums accumulated by fused loops do not depend on the thread count.
+    func testFusedReductionsAreBitIdenticalOnOneAndTwoThreads() throws {
+        let ex = try Self.sinkExample()
+        let plan = try Planner.plan(ex.graph) { _, _, _ in .constant(0) }
+        var runs: [[String: [UInt32]]] = []
+        for threads in [1, 2] {
+            let e = try Executable(plan: plan, store: ParameterStore(), threads: threads)
+            for (n, v) in ex.floats { try e.setInput(n, floats: v) }
+            for (n, v) in ex.ints { try e.setInput(n, ints: v) }
+            try e.run(seed: 1)
+            var out: [String: [UInt32]] = [:]
+            for o in plan.outputs { out[o.name] = try XCTUnwrap(e.output(o.name)).floats.map(\.bitPattern) }
+            runs.append(out)
+        }
+        XCTAssertEqual(runs[0], runs[1])
+    }
+
     // MARK: - The interpreter on its own
 
     typealias R = ReferenceInterpreter
