@@ -291,43 +291,18 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
 
 /// Adds (or takes the max of) loop elements `start ..< start + count`, at `x`, into the sink's output.
 private func accumulate(_ s: FusedProgram.Sink, _ x: UnsafePointer<Float>, start: Int, count: Int) {
-    let shape = s.runShape, strides = s.runStrides
-    let rank = shape.count
     let isMax = s.function == .max
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
-        var rest = start
-        var at = 0
-        for a in (0..<rank).reversed() {
-            let e = max(shape[a], 1)
-            index[a] = rest % e
-            rest /= e
-            at += index[a] * strides[a]
-        }
-        let inner = shape[rank - 1], st = strides[rank - 1]
-        var done = 0
-        while done < count {
-            let run = min(inner - index[rank - 1], count - done)
-            let src = x + done, dst = s.out + at
-            if st == 0 {
-                if isMax { let m = max8(src, run); if m > dst[0] { dst[0] = m } } else { dst[0] += sum8(src, run) }
-            } else if isMax {
-                for i in 0..<run where src[i] > dst[i * st] { dst[i * st] = src[i] }
-            } else if st == 1 {
-                for i in 0..<run { dst[i] += src[i] }
-            } else {
-                for i in 0..<run { dst[i * st] += src[i] }
-            }
-            done += run
-            at += run * st
-            index[rank - 1] += run
-            var a = rank - 1
-            while a > 0, index[a] >= shape[a] {
-                at -= index[a] * strides[a]
-                index[a] = 0
-                a -= 1
-                index[a] += 1
-                at += strides[a]
-            }
+    let st = s.runStrides[s.runStrides.count - 1]
+    forEachRun(s.runShape, s.runStrides, offset: 0, start: start, count: count) { done, at, run in
+        let src = x + done, dst = s.out + at
+        if st == 0 {
+            if isMax { let m = max8(src, run); if m > dst[0] { dst[0] = m } } else { dst[0] += sum8(src, run) }
+        } else if isMax {
+            for i in 0..<run where src[i] > dst[i * st] { dst[i * st] = src[i] }
+        } else if st == 1 {
+            for i in 0..<run { dst[i] += src[i] }
+        } else {
+            for i in 0..<run { dst[i * st] += src[i] }
         }
     }
 }
@@ -365,12 +340,30 @@ private func binaryLoop<F: BinaryFunction>(_: F.Type, _ a: FusedProgram.Source, 
 
 /// Elements `start ..< start + count` of the loop, read through `r`.
 private func gather(_ r: FusedProgram.Read, start: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-    let shape = r.runShape, strides = r.runStrides
+    let s = r.runStrides[r.runStrides.count - 1]
+    forEachRun(r.runShape, r.runStrides, offset: r.offset, start: start, count: count) { done, at, run in
+        let src = r.base + at, dst = out + done
+        if s == 1 {
+            dst.update(from: src, count: run)
+        } else if s == 0 {
+            let v = src[0]
+            for i in 0..<run { dst[i] = v }
+        } else {
+            for i in 0..<run { dst[i] = src[i * s] }
+        }
+    }
+}
+
+/// Calls `body(done, at, run)` for the runs along the innermost axis of
+/// `shape` that cover flat elements `start ..< start + count`: `run`
+/// elements from the `done`-th, at element `at` of `offset + Σ index·strides`.
+@inline(__always)
+private func forEachRun(_ shape: [Int], _ strides: [Int], offset: Int, start: Int, count: Int, _ body: (Int, Int, Int) -> Void) {
     let rank = shape.count
     // The multi-index of `start` (on the stack: no allocation per tile).
     withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
         var rest = start
-        var at = r.offset
+        var at = offset
         for a in (0..<rank).reversed() {
             let e = max(shape[a], 1)
             index[a] = rest % e
@@ -380,17 +373,8 @@ private func gather(_ r: FusedProgram.Read, start: Int, count: Int, into out: Un
         let inner = shape[rank - 1], s = strides[rank - 1]
         var done = 0
         while done < count {
-            // A run along the innermost axis.
             let run = min(inner - index[rank - 1], count - done)
-            let src = r.base + at, dst = out + done
-            if s == 1 {
-                dst.update(from: src, count: run)
-            } else if s == 0 {
-                let v = src[0]
-                for i in 0..<run { dst[i] = v }
-            } else {
-                for i in 0..<run { dst[i] = src[i * s] }
-            }
+            body(done, at, run)
             done += run
             at += run * s
             index[rank - 1] += run

@@ -45,7 +45,7 @@ final class FusionTests: XCTestCase {
     }
 
     func testAValueUsedOutsideItsGroupIsWrittenOnceNotRecomputed() throws {
-        // e feeds the loop (e * 2, and its max as a sink) and a matmul outside it.
+        // e feeds the loop (e * 2, and its max as a sink) and two matmuls outside it.
         let (p, text) = try plan("""
         graph "shared" {
           %0 = input {name: "x"} : f32[4, 4]
@@ -54,9 +54,11 @@ final class FusionTests: XCTestCase {
           %3 = multiply %1, %2 : f32[4, 4]
           %4 = matmul %1, %1 {transpose_a: false, transpose_b: false} : f32[4, 4]
           %5 = reduce_max %1 {axes: [0, 1], keepdims: false} : f32[]
+          %6 = matmul %0, %1 {transpose_a: false, transpose_b: true} : f32[4, 4]
           output "y" = %3
           output "s" = %4
           output "m" = %5
+          output "z" = %6
         }
         """)
         expect(text, """
@@ -65,8 +67,8 @@ final class FusionTests: XCTestCase {
         CHECK: r1 = multiply(r0, 2.0)
         CHECK: %1 <- r0
         CHECK: %5 <- reduce_max(r0) over axes [0, 1]
-        CHECK: matmul(%1, %1)
         """)
+        XCTAssertEqual(p.steps.filter { $0.name == "matmul" && $0.inputs.contains(1) }.count, 2, "both matmuls read the stored %1\n\(text)")
         XCTAssertEqual(text.components(separatedBy: "= exp(").count - 1, 1, "exp is computed once")
         XCTAssertFalse(p.steps.contains { $0.name == "exp" || $0.name == "reduce_max" }, text)
     }
