@@ -4,6 +4,16 @@
 import PackageDescription
 import Foundation
 
+// The kernels are compiled for AVX2 and FMA (8-float ymm registers; the
+// default x86-64 target is SSE only, 4 floats). Every machine genc runs on
+// has them (TOOLCHAIN.md: Intel and AMD, both AVX-512); the CLI checks the CPU
+// before it runs a kernel and refuses with a message where they are missing.
+#if arch(x86_64)
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let kernelSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "genc",
     products: [
@@ -37,7 +47,7 @@ let package = Package(
         // MARK: - Back end: plans, kernels, runtime
         .target(name: "GencPlan", dependencies: ["GencIR", "GencPasses"]),
 
-        .target(name: "GencKernels", dependencies: ["CBLAS"]),
+        .target(name: "GencKernels", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "GencRuntime", dependencies: ["GencSupport", "GencIR", "GencPlan", "GencKernels"]),
 
         // Training and sampling: data loaders, the loop, checkpoints, image and text writers.

@@ -9,8 +9,8 @@
 // A pointwise convolution (1×1, stride 1, no padding) skips im2col: the
 // image is its own column matrix. The workspace holds one image's column
 // matrix (`Conv2DGeometry.workspaceCount` floats); nothing is allocated here.
-// `threads` splits im2col/col2im over channels; sgemm uses OpenBLAS's own
-// threads (`setOpenBLASThreadCount`); the im2col split changes no result.
+// `threads` splits im2col/col2im over channels and each sgemm into blocks
+// (GEMM.swift); neither split changes a result.
 
 // MARK: - Forward
 
@@ -39,7 +39,7 @@ public func conv2dForward(
         }
         sgemm(transA: false, transB: false, m: g.filters, n: p, k: k,
               alpha: 1, a: w, lda: k, b: col, ldb: p,
-              beta: bias == nil ? 0 : 1, c: yn, ldc: p)
+              beta: bias == nil ? 0 : 1, c: yn, ldc: p, threads: threads)
     }
 }
 
@@ -64,12 +64,12 @@ public func conv2dInputGrad(
         let dxn = dx + n * imageCount
         if g.isPointwise {
             sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
-                  alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: dxn, ldc: p)
+                  alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: dxn, ldc: p, threads: threads)
             continue
         }
         guard let col = workspace else { preconditionFailure("conv2dInputGrad: workspace required") }
         sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
-              alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: col, ldc: p)
+              alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: col, ldc: p, threads: threads)
         dxn.update(repeating: 0, count: imageCount)
         col2imAdd(col, dxn, g, threads: threads)
     }
@@ -95,7 +95,7 @@ public func conv2dFilterGrad(
         let col = columns(of: xn, g, workspace, threads)
         sgemm(transA: false, transB: true, m: g.filters, n: k, k: p,
               alpha: 1, a: dy + n * g.filters * p, lda: p, b: col, ldb: p,
-              beta: (n == 0 && !accumulate) ? 0 : 1, c: dw, ldc: k)
+              beta: (n == 0 && !accumulate) ? 0 : 1, c: dw, ldc: k, threads: threads)
     }
 }
 

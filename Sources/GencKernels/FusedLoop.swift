@@ -27,7 +27,6 @@
 // in tile order (the loop is split only along its outermost axis, when no
 // sink reduces it and its slices are whole tiles), so sums are too.
 
-import Dispatch
 
 /// One fused loop, bound to its buffers.
 public struct FusedProgram {
@@ -211,7 +210,7 @@ public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: U
         let units = p.units
         withUnsafeTemporaryAllocation(of: Int.self, capacity: workers) { counts in
             counts.initialize(repeating: 0)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            WorkerPool.shared.run(workers) { w in
                 let first = units * w / workers * p.tilesPerUnit, last = min(tiles, units * (w + 1) / workers * p.tilesPerUnit)
                 let mine = scratch + w * rows
                 var n = 0

@@ -3,9 +3,7 @@
 // The index range is cut into blocks whose boundaries depend only on the
 // count and the grain, never on the thread count, so a body that writes only
 // its own block (and reduces only within it) gives bit-identical results on
-// any number of threads.
-
-import Dispatch
+// any number of threads. The threads are genc's own (WorkerPool.swift).
 
 /// Calls `body` once per block of `0..<count`, on up to `threads` threads.
 ///
@@ -32,12 +30,10 @@ public func parallelFor(
     }
     // Each worker takes a contiguous run of blocks; the block edges stay fixed.
     let workers = min(threads, blocks)
-    withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let first = blocks * w / workers
-            let last = blocks * (w + 1) / workers
-            for b in first..<last { body(b * grain ..< min((b + 1) * grain, count)) }
-        }
+    WorkerPool.shared.run(workers) { w in
+        let first = blocks * w / workers
+        let last = blocks * (w + 1) / workers
+        for b in first..<last { body(b * grain ..< min((b + 1) * grain, count)) }
     }
 }
 

@@ -211,7 +211,7 @@ extension Executable {
             let (m, nn) = (outType.shape[0], outType.shape[1])
             let k = ta ? sa[0] : sa[1]
             let (a, b, c) = (f32(ins[0]), f32(ins[1]), f32(out))
-            return { sgemm(transA: ta, transB: tb, m: m, n: nn, k: k, alpha: 1, a: a, lda: sa[1], b: b, ldb: sb[1], beta: 0, c: c, ldc: nn) }
+            return { sgemm(transA: ta, transB: tb, m: m, n: nn, k: k, alpha: 1, a: a, lda: sa[1], b: b, ldb: sb[1], beta: 0, c: c, ldc: nn, threads: threads) }
         case let .conv(a):
             let w = shape(ins[1])
             let (x, wp, y) = (f32(ins[0]), f32(ins[1]), f32(out))

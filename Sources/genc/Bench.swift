@@ -146,7 +146,7 @@ struct Bench: ParsableCommand {
         defer { a.deallocate(); b.deallocate(); c.deallocate() }
         fillUniform(a, count: n * n, seed: 1, low: -0.5, high: 0.5)
         fillUniform(b, count: n * n, seed: 2, low: -0.5, high: 0.5)
-        let ms = time { GencKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n) }
+        let ms = time { GencKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n, threads: threads) }
         let t = Timing(ms: ms, flops: 2 * n * n * n)
         if json {
             Output.stdout(JSONValue.object([("sgemm", .object([("n", .int(n)), ("kernel", .string(openBLASCoreName()))] + { if case let .object(p) = t.json(threads: threads) { return p } else { return [] } }()))]).serialized() + "\n")

@@ -20,6 +20,7 @@ struct GencCommand: ParsableCommand {
     /// (exit 64), never ArgumentParser's own `Error:` prefix. A verb given
     /// `--json` also prints its failure as JSON on stdout, whatever it was.
     static func main() {
+        OpenBLASSetup.requireKernelInstructions()
         OpenBLASSetup.ensureFastKernel()
         let arguments = Array(CommandLine.arguments.dropFirst())
         var command: ParsableCommand

@@ -26,6 +26,24 @@ enum OpenBLASSetup {
         unsetenv("OPENBLAS_CORETYPE")
     }
 
+    /// The kernels (GencKernels) are compiled for AVX2 and FMA (Package.swift).
+    /// On a CPU without them the first kernel would die with SIGILL; this
+    /// says so instead, before any kernel runs. The check is here, in a module
+    /// built for the default target, so it cannot itself use those instructions.
+    static func requireKernelInstructions() {
+        #if arch(x86_64)
+        guard let info = try? readCPUInfo() else { return }
+        guard let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+        let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))
+        let missing = ["avx2", "fma"].filter { !flags.contains($0) }
+        guard !missing.isEmpty else { return }
+        let text = "genc: error: this CPU lacks \(missing.joined(separator: " and ")), which genc's kernels are compiled for "
+            + "(Package.swift, -target-cpu haswell); build genc without that flag to run here\n"
+        fputs(text, stderr)
+        exit(1)
+        #endif
+    }
+
     static func readCPUInfo() throws -> String {
         guard let f = fopen("/proc/cpuinfo", "r") else { return "" }
         defer { fclose(f) }

@@ -8,8 +8,11 @@ import GencKernels
 enum Threads {
     static var available: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
-    /// BLAS uses the same count as genc's own parallel loops.
-    static func configure(_ n: Int) { setOpenBLASThreadCount(n) }
+    /// OpenBLAS runs single-threaded: genc splits GEMMs over its own
+    /// workers (GEMM.swift, whose `sgemm` also makes sure of it), and
+    /// OpenBLAS's threads, which spin after each call, would compete with
+    /// them for the same cores.
+    static func configure(_ n: Int) { setOpenBLASThreadCount(1) }
 }
 
 /// `--threads N`, shared by the verbs that run programs. Parsed

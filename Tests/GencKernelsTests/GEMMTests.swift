@@ -36,6 +36,63 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// GEMMs big enough to be split into row or column blocks: against the
+    /// naive twin, and bit-identical on 1 and 2 threads.
+    func testSplitGEMMAgainstNaiveAndRunToRun() {
+        var rng = TestRNG(7)
+        // Rows split (M ≥ N), columns split, and an odd length whose last block is short.
+        let shapes = [(300, 70, 200), (40, 600, 128), (257, 129, 96)]
+        for (m, n, k) in shapes {
+            let split = GEMMSplit(m: m, n: n, k: k, threads: 4)
+            XCTAssertGreaterThan(split.parts, 1, "m\(m) n\(n) k\(k) should split")
+            XCTAssertEqual((0..<split.parts).map { split.range($0).count }.reduce(0, +), split.length)
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let (alpha, beta) = (rng.float(0.5, 2), rng.bool() ? 0 : rng.float(-1, 1))
+                    let lda = (transA ? m : k) + rng.int(0...3)
+                    let ldb = (transB ? k : n) + rng.int(0...3)
+                    let ldc = n + rng.int(0...3)
+                    let a = rng.array((transA ? k : m) * lda)
+                    let b = rng.array((transB ? n : k) * ldb)
+                    let c0 = rng.array(m * ldc)
+                    var (c1, c2, c2again, c4, ref) = (c0, c0, c0, c0, c0)
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c1, ldc: ldc, threads: 1)
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c2, ldc: ldc, threads: 2)
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c2again, ldc: ldc, threads: 2)
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                          a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c4, ldc: ldc, threads: 4)
+                    sgemmNaive(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &ref, ldc: ldc)
+                    let label = "m\(m) n\(n) k\(k) tA\(transA) tB\(transB)"
+                    // The same thread count gives the same blocks, so the same bits.
+                    // Across thread counts OpenBLAS's AVX kernels round a block
+                    // differently from the whole: each is checked against the reference.
+                    XCTAssertEqual(c2, c2again, "2 threads twice differ: \(label)")
+                    for i in 0..<m {
+                        for c in [c1, c2, c4] {
+                            assertClose(Array(c[(i * ldc)..<(i * ldc + n)]), Array(ref[(i * ldc)..<(i * ldc + n)]),
+                                        rtol: 1e-4, label)
+                        }
+                        // Padding columns are never written.
+                        for c in [c1, c2, c4] { XCTAssertEqual(Array(c[(i * ldc + n)..<(i * ldc + ldc)]), Array(c0[(i * ldc + n)..<(i * ldc + ldc)])) }
+                    }
+                }
+            }
+        }
+    }
+
+    func testSmallGEMMIsNotSplitAndBlocksFollowThreads() {
+        XCTAssertEqual(GEMMSplit(m: 64, n: 64, k: 64, threads: 2).parts, 1)
+        XCTAssertEqual(GEMMSplit(m: 16, n: 100_000, k: 1000, threads: 8).parts, 4)
+        XCTAssertEqual(GEMMSplit(m: 16, n: 100_000, k: 1000, threads: 2).parts, 2, "no more blocks than threads")
+        XCTAssertEqual(GEMMSplit(m: 16, n: 100_000, k: 1000, threads: 1).parts, 1)
+        XCTAssertEqual(GEMMSplit(m: 1 << 40, n: 1 << 40, k: 1 << 40, threads: 4).parts, 4, "overflowing work still splits")
+        XCTAssertEqual(GEMMSplit(m: 40, n: 20, k: 100_000, threads: 4).parts, 1, "blocks under 32 rows are not made")
+    }
+
     func testZeroInnerDimensionScalesC() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]

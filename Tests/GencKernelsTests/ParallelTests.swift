@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import GencKernels
 
@@ -20,5 +21,50 @@ final class ParallelTests: XCTestCase {
         var called = false
         parallelFor(count: 0, grain: 8, threads: 4) { _ in called = true }
         XCTAssertFalse(called)
+    }
+
+    /// Many short jobs back to back (the pool's fast path), jobs nested in a
+    /// job, and jobs posted from several threads at once: every block runs
+    /// exactly once, and the sums are the same as on one thread.
+    func testWorkerPoolNestedConcurrentAndRepeatedJobs() {
+        func job(_ threads: Int, nested: Bool) -> [Int] {
+            var out = [Int](repeating: 0, count: 64)
+            out.withUnsafeMutableBufferPointer { o in
+                let base = o.baseAddress!
+                parallelFor(count: 64, grain: 4, threads: threads) { r in
+                    for i in r {
+                        if nested {
+                            // A job inside a job runs on the thread that posts it.
+                            var inner = [Int](repeating: 0, count: 8)
+                            inner.withUnsafeMutableBufferPointer { b in
+                                let p = b.baseAddress!
+                                parallelFor(count: 8, grain: 1, threads: threads) { q in for j in q { p[j] = i * j } }
+                            }
+                            base[i] = inner.reduce(0, +)
+                        } else {
+                            base[i] = i * 28
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        let expected = (0..<64).map { $0 * 28 }
+        for _ in 0..<2000 { XCTAssertEqual(job(2, nested: false), expected) }
+        for threads in [2, 3, 8] { XCTAssertEqual(job(threads, nested: true), expected, "threads \(threads)") }
+        // Four threads posting jobs at once: one gets the workers, the others run inline.
+        let results = UnsafeMutablePointer<Bool>.allocate(capacity: 4)
+        results.initialize(repeating: false, count: 4)
+        defer { results.deallocate() }
+        let threads = (0..<4).map { t in
+            Thread {
+                var ok = true
+                for _ in 0..<300 { ok = ok && job(2, nested: t % 2 == 0) == expected }
+                results[t] = ok
+            }
+        }
+        threads.forEach { $0.start() }
+        while threads.contains(where: { !$0.isFinished }) { usleep(1000) }
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: results, count: 4)), [true, true, true, true])
     }
 }
