@@ -79,8 +79,12 @@ let package = Package(
 )
 
 // A libFuzzer target has no main, so it is declared only when asked for
-// (TOOLCHAIN.md): GENC_FUZZ=1 swift build -c release --sanitize=fuzzer --product FuzzFrontEnd
+// (TOOLCHAIN.md). One binary serves every reader; GENC_FUZZ_TARGET picks one
+// (scripts/fuzz.sh): GENC_FUZZ=1 swift build -c release --sanitize=fuzzer --product GencFuzz
 if ProcessInfo.processInfo.environment["GENC_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(name: "FuzzFrontEnd", dependencies: ["Genc", "GencSupport"], path: "Fuzz/FuzzFrontEnd"))
-    package.products.append(.executable(name: "FuzzFrontEnd", targets: ["FuzzFrontEnd"]))
+    package.targets.append(.executableTarget(
+        name: "GencFuzz",
+        dependencies: ["Genc", "GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencPlan", "GencRuntime", "GencTrain"],
+        path: "Fuzz/GencFuzz"))
+    package.products.append(.executable(name: "GencFuzz", targets: ["GencFuzz"]))
 }

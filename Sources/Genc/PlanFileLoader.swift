@@ -41,8 +41,16 @@ public enum PlanFileLoader {
             Loaded(compiled: nil, diagnostics: [Diagnostic(id: "plan-file", message: m, at: nil, path: path)])
         }
         guard let data = FileManager.default.contents(atPath: path) else { return failure("cannot read plan file '\(path)'") }
+        return load(bytes: Array(data), path: path)
+    }
+
+    /// Checks and verifies the bytes of a plan file read from `path` (named in messages).
+    public static func load(bytes: [UInt8], path: String) -> Loaded {
+        func failure(_ m: String) -> Loaded {
+            Loaded(compiled: nil, diagnostics: [Diagnostic(id: "plan-file", message: m, at: nil, path: path)])
+        }
         let file: PlanFile
-        do { file = try PlanFile.decode(Array(data)) } catch { return failure("\(path): \(error)") }
+        do { file = try PlanFile.decode(bytes) } catch { return failure("\(path): \(error)") }
         // The model's own YAML, validated again under the overrides it was compiled with.
         var dims: [(String, Int)] = []
         for d in (file.metadata["dims"] ?? "").split(separator: ",") {

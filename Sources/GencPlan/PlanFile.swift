@@ -108,8 +108,9 @@ public struct PlanFile: Hashable, Sendable {
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
-    /// The two header lines for a body, then the body.
-    static func framed(_ body: [UInt8], format: Int = currentFormat) -> [UInt8] {
+    /// The two header lines for a body, then the body. (Public for tools that
+    /// rewrite bodies and must frame them as `genc compile` does: the fuzz target.)
+    public static func framed(_ body: [UInt8], format: Int = currentFormat) -> [UInt8] {
         Array("\(magic) \(format)\n\(hex16(fnv1a(body[...]))) \(body.count)\n".utf8) + body
     }
 
