@@ -31,8 +31,15 @@ seconds="${2:-60}"
 all_targets=(model expr ir safetensors plan idx gzip cifar10 text)
 if [ "$target" = all ]; then targets=("${all_targets[@]}"); else targets=("$target"); fi
 
-GENC_FUZZ=1 swift build -c release --sanitize=fuzzer --product GencFuzz --scratch-path .build-fuzz 2>&1 | tail -1
-fuzzer=.build-fuzz/release/GencFuzz
+# GENC_FUZZER=PATH runs a binary built earlier (a long run while the sources change).
+fuzzer="${GENC_FUZZER:-}"
+if [ -z "$fuzzer" ]; then
+  if ! GENC_FUZZ=1 swift build -c release --sanitize=fuzzer --product GencFuzz --scratch-path .build-fuzz >"$(mktemp)" 2>&1; then
+    echo "fuzz: building GencFuzz failed:"; GENC_FUZZ=1 swift build -c release --sanitize=fuzzer --product GencFuzz --scratch-path .build-fuzz 2>&1 | grep -E "error" | head -20
+    exit 1
+  fi
+  fuzzer=.build-fuzz/release/GencFuzz
+fi
 
 seeds_for() {
   case "$1" in
@@ -63,13 +70,15 @@ for t in "${targets[@]}"; do
   for s in $(seeds_for "$t"); do [ -d "$s" ] && seeds+=("$s"); done
   budget=(-max_total_time="$seconds")
   [ -n "$runs" ] && budget=(-runs="$runs")
-  echo "fuzz: $t (${runs:+$runs runs}${runs:-$seconds s}) from $corpus ${seeds[*]:-}"
+  if [ -n "$runs" ]; then what="$runs runs"; else what="$seconds s"; fi
+  echo "fuzz: $t ($what) from $corpus ${seeds[*]:-}"
   log="$scratch/log"
+  started=$(date +%s)
   if GENC_FUZZ_TARGET="$t" TMPDIR="$scratch/tmp" "$fuzzer" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
        -max_len="$(max_len_for "$t")" -print_final_stats=1 -artifact_prefix="Fuzz/crashes/$t-" \
        "$scratch/new" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
     runs_done=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-    echo "fuzz: $t clean, $runs_done executions"
+    echo "fuzz: $t clean, $runs_done executions in $(( $(date +%s) - started )) s"
   else
     status=1
     echo "fuzz: $t FAILED"; grep -E "ERROR|Fatal|SUMMARY|crash-|timeout-|oom-|leak-" "$log" | head -20

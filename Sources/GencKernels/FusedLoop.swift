@@ -228,8 +228,33 @@ public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: U
     return bad
 }
 
+/// The first instruction of `p`'s body, in body order, whose value is NaN
+/// or ±∞ at some element of the loop, or nil when every one is finite
+/// everywhere. It computes the body tile by tile on one thread, exactly as
+/// `runFused` does, but stores nothing: no result, no sink, so it can run
+/// before the loop itself even when an output overwrites an input
+/// (`genc run --check-numerics` names the op inside a fused group this way).
+public func firstNonFiniteInstruction(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: UnsafeMutablePointer<Float>) -> Int? {
+    var first = p.body.count
+    let tiles = (p.count + p.tile - 1) / p.tile
+    for t in 0..<tiles where first > 0 {
+        _ = fusedTile(p, t, seeds, scratch, checkBelow: &first)
+    }
+    return first < p.body.count ? first : nil
+}
+
 /// Runs tile `t`; returns the out-of-range class ids it met (each counted at its class 0).
 private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt64>, _ scratch: UnsafeMutablePointer<Float>) -> Int {
+    var none = -1
+    return fusedTile(p, t, seeds, scratch, checkBelow: &none)
+}
+
+/// Tile `t`. With `checkBelow` ≥ 0 it computes only instructions below it,
+/// lowers it to the first one with a non-finite element, and stores nothing.
+@inline(__always)
+private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt64>, _ scratch: UnsafeMutablePointer<Float>,
+                       checkBelow: inout Int) -> Int {
+    let checking = checkBelow >= 0
     var bad = 0
     let tile = p.tile
     let start = t * tile
@@ -245,6 +270,8 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
         }
     }
     for (j, ins) in p.body.enumerated() {
+        if checking, j > 0, j <= checkBelow, !allFinite(scratch + (j - 1) * tile, n) { checkBelow = j - 1 }
+        if checking, j >= checkBelow { return bad }
         let y = scratch + j * tile
         switch ins {
         case let .unary(op, s):
@@ -273,6 +300,11 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
             }
         }
     }
+    if checking {
+        let last = p.body.count - 1
+        if last >= 0, last < checkBelow, !allFinite(scratch + last * tile, n) { checkBelow = last }
+        return bad
+    }
     for r in p.results { (r.out + start).update(from: scratch + r.register * tile, count: n) }
     for s in p.sinks {
         if let x = pointer(s.source) {
@@ -286,6 +318,28 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
         }
     }
     return bad
+}
+
+/// Whether `x[0..<n]` holds no NaN and no ±∞.
+private func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {
+    firstNonFinite(x, n) == nil
+}
+
+/// The index of the first NaN or ±∞ in `x[0..<n]`, or nil: a vectorisable
+/// scan for an exponent of all ones (the runtime's `--check-numerics`).
+public func firstNonFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Int? {
+    let bits = UnsafeRawPointer(x).assumingMemoryBound(to: UInt32.self)
+    var i = 0
+    while i < n {
+        let end = min(n, i + 1024)
+        var any: UInt32 = 0
+        for k in i..<end { any |= (bits[k] & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+        if any != 0 {
+            for k in i..<end where (bits[k] & 0x7F80_0000) == 0x7F80_0000 { return k }
+        }
+        i = end
+    }
+    return nil
 }
 
 /// Adds (or takes the max of) loop elements `start ..< start + count`, at `x`, into the sink's output.

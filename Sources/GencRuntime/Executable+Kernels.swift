@@ -105,7 +105,7 @@ extension Executable {
     }
 
     /// The closure that executes one step.
-    func kernel(for step: Step) throws -> () -> Void {
+    func kernel(for step: Step, index: Int) throws -> () -> Void {
         switch step.kernel {
         case let .op(op):
             guard step.outputs.count == 1 else { throw RuntimeError("step \(step.name) has \(step.outputs.count) outputs") }
@@ -121,6 +121,7 @@ extension Executable {
             ownedSeeds.append(seeds)
             guard program.scratchCount(threads: threads) <= fusedScratchCount else { throw RuntimeError("fused loop scratch exceeds its bound") }
             let (scratch, threads, state) = (fusedScratch, self.threads, self.state)
+            fusedChecks[index] = FusedCheck(program: program, seeds: seeds, streams: streams, hasHead: f.head != nil)
             if program.count == 0 && program.sinks.isEmpty { return { head?() } }
             return {
                 head?()

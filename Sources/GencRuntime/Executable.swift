@@ -34,6 +34,12 @@ public final class Executable: @unchecked Sendable {
     /// State updates as (destination, source, bytes), resolved at load.
     var updates: [(UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int)] = []
     let state = RunState()
+    /// Per step: what `--check-numerics` needs of a fused loop (nil for one-op steps).
+    var fusedChecks: [FusedCheck?] = []
+    /// Check every kernel's results for NaN and ±∞ as it runs (`run` then
+    /// throws a `NumericFault` naming the op and its YAML line). Off by
+    /// default: it reads every value once more and runs fused bodies twice.
+    public var checkNumerics = false
 
     /// Loads `plan`, binding its parameters and state to `store` (created
     /// there on first use). `threads` is used by BLAS and the parallel loops.
@@ -78,7 +84,8 @@ public final class Executable: @unchecked Sendable {
             }
         }
         addresses = plan.slots.map(address)
-        kernels = try plan.steps.map { try kernel(for: $0) }
+        fusedChecks = Array(repeating: nil, count: plan.steps.count)
+        for (i, step) in plan.steps.enumerated() { kernels.append(try kernel(for: step, index: i)) }
         updates = plan.copiedUpdates.map { (persistent[$0.buffer], addresses[$0.slot], plan.slots[$0.slot].type.byteCount) }
     }
 
@@ -147,7 +154,7 @@ public final class Executable: @unchecked Sendable {
     public func run(seed: UInt64) throws {
         state.seed = seed
         state.badIDs = 0
-        for k in kernels { k() }
+        if checkNumerics { try runCheckingNumerics() } else { for k in kernels { k() } }
         if state.badIDs > 0 {
             throw RuntimeError("\(state.badIDs) token id\(state.badIDs == 1 ? " was" : "s were") outside the table they index (an embedding's vocab or cross_entropy's classes)")
         }

@@ -46,6 +46,8 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Also write metrics as JSON lines to this file as the run goes.", valueName: "FILE")) var log: String?
     @Option(help: ArgumentHelp("Progress on stderr: auto (a bar on a terminal, lines otherwise), bar, lines, none.", valueName: "STYLE"))
     var progress: String = "auto"
+    @Flag(name: .customLong("check-numerics"), help: "Check every kernel's results for NaN and infinity; the first stops training, naming the op and its line (slower).")
+    var checkNumerics = false
     @OptionGroup var memory: MemoryOptions
 
     func validate() throws {
@@ -95,6 +97,7 @@ struct Run: ParsableCommand {
         options.prime = prime
         options.length = length
         options.temperature = temperature
+        options.checkNumerics = checkNumerics
         do {
             let scheduled = Set((spec.train?.schedule ?? []).map { Lowering.programName(.train, $0.value) })
             let plans = compiled.plans.values.filter { p in
@@ -111,9 +114,21 @@ struct Run: ParsableCommand {
             throw e
         } catch let e as Diagnostic {
             throw Output.fail(e, file: model.file, json: false)
+        } catch let e as TrainingFault {
+            throw Output.fail(Self.diagnostic(e, spec: spec), file: model.file, json: false)
         } catch {
             throw Output.fail(error, file: model.file, json: false)
         }
+    }
+
+    /// A training fault as a diagnostic: at the op's YAML line when a kernel was found.
+    static func diagnostic(_ e: TrainingFault, spec: ModelSpec) -> Diagnostic {
+        guard let f = e.fault else { return Diagnostic(id: "non-finite", message: e.description, at: nil, path: spec.file.path) }
+        let range = f.location?.range(in: spec.file)
+        // The location is in the message only when the excerpt cannot show it.
+        var message = e.description
+        if range != nil, let l = f.location { message = message.replacingOccurrences(of: "\(l.path):\(l.line):\(l.column): ", with: "") }
+        return Diagnostic(id: "non-finite", message: message, at: range, path: spec.file.path)
     }
 
     func train(_ compiled: CompiledModel, options: RunOptions) throws {
@@ -125,9 +140,11 @@ struct Run: ParsableCommand {
         let losses = s.losses.map { "\($0.name) \(Self.short($0.value))" }.joined(separator: ", ")
         let epochs = Self.short(s.epochsDone)
         if s.interrupted {
-            Output.stdout("interrupted at step \(s.steps) of \(trainer.totalSteps) (epoch \(epochs)); running loss \(losses)\n")
+            let by = s.signal == SIGTERM ? " by SIGTERM" : ""
+            Output.stdout("interrupted\(by) at step \(s.steps) of \(trainer.totalSteps) (epoch \(epochs)); running loss \(losses)\n")
             Output.stdout("checkpoint: \(options.checkpointPath)\ncontinue with: \(resumeCommand(options))\n")
-            throw ExitCode(130)
+            // The shell's convention: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
+            throw ExitCode(128 + (s.signal == 0 ? SIGINT : s.signal))
         }
         Output.stdout("\(spec.name.value): \(s.steps) steps (\(epochs) epochs) in \(Self.duration(s.seconds)); running loss \(losses)\n")
         if let text = s.text { Output.stdout("--- sample ---\n\(text)\n--------------\n") }

@@ -241,34 +241,76 @@ final class RunCommandTests: XCTestCase {
     }
 
     /// SIGKILL at random moments of a run that writes its checkpoint every
-    /// step (so most of its time is spent writing it): the checkpoint left
-    /// behind is always complete, and the run resumes from it.
-    func testSIGKILLWhileWritingACheckpointLeavesAResumableOne() throws {
-        let model = try vae(units: 1024, epochs: 1000)
+    /// step (so much of its time is spent writing it), 20 times: each time
+    /// the checkpoint left behind is complete and loads, and resuming from
+    /// the last one ends at the very weights, optimizer state and loss
+    /// history of a run that was never interrupted (issue 12).
+    func testTwentySIGKILLsThenResumeEndsAtTheUninterruptedWeights() throws {
+        let model = try vae(units: 64, epochs: 1000)
+        let total = 300
+        let straight = try GencBinary.run(["run", model, "--out", dir + "/straight", "--steps", String(total), "--threads", "1", "--progress", "none"], timeout: 300)
+        XCTAssertEqual(straight.status, 0, straight.stderr)
         let checkpoint = dir + "/kill/checkpoint.safetensors"
         var lastStep = 0
         var rng = SystemRandomNumberGenerator()
-        for round in 0..<4 {
+        func stamp() -> String {
+            guard let a = try? FileManager.default.attributesOfItem(atPath: checkpoint) else { return "" }
+            return "\(a[.systemFileNumber] ?? 0)-\(a[.modificationDate] ?? 0)"
+        }
+        for round in 0..<20 where lastStep < total {
+            let before = stamp()
             let p = Process()
             p.executableURL = GencBinary.url
-            p.arguments = ["run", model, "--out", dir + "/kill", "--checkpoint-every", "1", "--threads", "1", "--progress", "none"]
+            p.arguments = ["run", model, "--out", dir + "/kill", "--steps", String(total), "--checkpoint-every", "1", "--threads", "1", "--progress", "none"]
                 + (round == 0 ? [] : ["--resume", checkpoint])
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
+            // Once this process has written a checkpoint of its own, kill it at a random moment.
             let start = Date()
-            while !FileManager.default.fileExists(atPath: checkpoint), Date().timeIntervalSince(start) < 60 { usleep(5000) }
-            usleep(UInt32.random(in: 100_000...600_000, using: &rng))
+            while stamp() == before, p.isRunning, Date().timeIntervalSince(start) < 60 { usleep(2000) }
+            usleep(UInt32.random(in: 0...150_000, using: &rng))
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
-            XCTAssertEqual(p.terminationReason, .uncaughtSignal)
             let file = try SafeTensors.read(path: checkpoint)
-            let step = try XCTUnwrap(Int(file.metadata["step"] ?? ""))
+            let step = try XCTUnwrap(Int(file.metadata["step"] ?? ""), "round \(round)")
             XCTAssertGreaterThanOrEqual(step, lastStep, "round \(round)")
+            XCTAssertEqual(file["run.loss.elbo"]?.shape, [step], "round \(round)")
             lastStep = step
         }
-        let r = try GencBinary.run(["run", model, "--out", dir + "/kill", "--resume", checkpoint, "--steps", String(lastStep + 2), "--threads", "1"], timeout: 120)
+        XCTAssertLessThan(lastStep, total, "every round should have been killed before the end")
+        let r = try GencBinary.run(["run", model, "--out", dir + "/kill", "--resume", checkpoint, "--steps", String(total), "--threads", "1", "--progress", "none"], timeout: 300)
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stderr.contains("resuming at step \(lastStep) of \(lastStep + 2)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("resuming at step \(lastStep) of \(total)"), r.stderr)
+        let a = try SafeTensors.read(path: dir + "/straight/checkpoint.safetensors")
+        let b = try SafeTensors.read(path: checkpoint)
+        XCTAssertEqual(a.tensors.map(\.name).sorted(), b.tensors.map(\.name).sorted())
+        for (name, t) in a.tensors { XCTAssertEqual(b[name], t, name) }
+    }
+
+    /// SIGTERM is Ctrl-C's twin: a checkpoint, the command to continue, exit 143.
+    func testSIGTERMWritesACheckpointAndExits143() throws {
+        let model = try vae(epochs: 100_000)
+        let p = Process()
+        p.executableURL = GencBinary.url
+        p.arguments = ["run", model, "--out", dir + "/term", "--threads", "1", "--progress", "none", "--checkpoint-every", "5"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let start = Date()
+        while !FileManager.default.fileExists(atPath: dir + "/term/checkpoint.safetensors"), Date().timeIntervalSince(start) < 60 { usleep(5000) }
+        kill(p.processIdentifier, SIGTERM)
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 143, out)
+        XCTAssertTrue(out.contains("interrupted by SIGTERM at step"), out)
+        let file = try SafeTensors.read(path: dir + "/term/checkpoint.safetensors")
+        let step = try XCTUnwrap(Int(file.metadata["step"] ?? ""))
+        XCTAssertGreaterThanOrEqual(step, 5)
+        XCTAssertEqual(file["run.loss.elbo"]?.shape, [step])
+        // Nothing half-written is left beside it.
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir + "/term").filter { $0.contains(".tmp-") }
+        XCTAssertEqual(left, [])
     }
 }

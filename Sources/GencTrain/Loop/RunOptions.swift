@@ -24,6 +24,9 @@ public struct RunOptions: Sendable {
     public var prime: String?
     public var length: Int?
     public var temperature: Double?
+    /// Check every kernel's results for NaN and ±∞ (`--check-numerics`):
+    /// the first one stops training with the op and its YAML line.
+    public var checkNumerics = false
     /// How progress is shown on stderr.
     public var progress: ProgressStyle = .lines
 

@@ -8,7 +8,7 @@ import GencRuntime
 import GencSpec
 import GencSupport
 
-/// Set by SIGINT; the loop checks it between steps.
+/// Set by SIGINT or SIGTERM (to the signal's number); the loop checks it between steps.
 nonisolated(unsafe) private var interruptRequested: sig_atomic_t = 0
 
 /// The training loop of `genc run`: each step takes the next batch of every
@@ -40,6 +40,8 @@ public final class Trainer {
         public var epochsDone: Double
         public var seconds: Double
         public var interrupted: Bool
+        /// The signal that interrupted it (SIGINT or SIGTERM), 0 when not interrupted.
+        public var signal: Int32
         /// Each objective's running loss at the end.
         public var losses: [(name: String, value: Double)]
         /// What the run wrote, as (what, path), for its last lines.
@@ -68,6 +70,8 @@ public final class Trainer {
     var log: UnsafeMutablePointer<FILE>?
     var wroteEpochSamples: [String] = []
     var lastRecords = -Double.infinity
+    /// The newest checkpoint this run wrote or resumed from: (path, step).
+    var lastCheckpoint: (path: String, step: Int)?
 
     public init(spec: ModelSpec, plans: [String: Plan], options: RunOptions) throws {
         guard let train = spec.train else {
@@ -116,6 +120,7 @@ public final class Trainer {
                 throw RuntimeError("objective '\(name)' has no training program (it needs an optimizer)")
             }
             let exe = try Executable(plan: plan, store: store, threads: options.threads)
+            exe.checkNumerics = options.checkNumerics
             guard let loss = exe.outputBuffer("loss") else { throw RuntimeError("the training program of '\(name)' has no loss output") }
             var data: [(Int, UnsafeMutableRawPointer, Int)] = []
             var noise: [(String, RandomDistribution)] = []
@@ -177,6 +182,7 @@ public final class Trainer {
             }
             try Checkpoint.restore(store, from: file, path: path)
             step = c.step
+            lastCheckpoint = (path, c.step)
             for (k, v) in c.history { history[k] = v }
         }
         // Last: its thread starts now, and nothing after it may throw (a
@@ -212,17 +218,26 @@ public final class Trainer {
         var progress = Progress(style: options.progress, names: labels, start: first, total: totalSteps)
         var losses = [Float](repeating: 0, count: steps.count)
         interruptRequested = 0
-        let previous = signal(SIGINT) { _ in
-            interruptRequested = 1
-            // A second Ctrl-C ends the process at once.
-            signal(SIGINT, SIG_DFL)
-        }
-        // A job started with SIGINT ignored (`cmd &` in a non-interactive shell) keeps ignoring it.
+        // SIGINT (Ctrl-C) and SIGTERM (kill, a scheduler's stop) end the run
+        // after the current step with a checkpoint; a second one of either
+        // ends the process at once (the default action; files are only ever
+        // renamed into place, so none is left half-written).
+        let handled = [SIGINT, SIGTERM]
         func address(_ h: __sighandler_t?) -> Int { h.map { unsafeBitCast($0, to: Int.self) } ?? 0 }
-        if address(previous) == address(SIG_IGN) { signal(SIGINT, SIG_IGN) }
+        var previous: [__sighandler_t?] = []
+        for sig in handled {
+            let old = signal(sig) { n in
+                interruptRequested = n
+                signal(SIGINT, SIG_DFL)
+                signal(SIGTERM, SIG_DFL)
+            }
+            // A job started with the signal ignored (`cmd &` in a non-interactive shell ignores SIGINT) keeps ignoring it.
+            if address(old) == address(SIG_IGN) { signal(sig, SIG_IGN) }
+            previous.append(old)
+        }
         var restored = false
         func restoreSignal() {
-            if !restored { signal(SIGINT, previous) }
+            if !restored { for (sig, old) in zip(handled, previous) { signal(sig, old) } }
             restored = true
         }
         defer { restoreSignal() }
@@ -238,13 +253,19 @@ public final class Trainer {
             let noiseSeed = Seeds.derive(stepSeed, "noise")
             for (k, s) in steps.enumerated() {
                 for n in s.noise { try s.executable.sampleInput(n.name, n.distribution, seed: noiseSeed) }
-                try s.executable.run(seed: Seeds.derive(stepSeed, s.name))
+                do {
+                    try s.executable.run(seed: Seeds.derive(stepSeed, s.name))
+                } catch let fault as NumericFault {
+                    progress.clear()
+                    try writeRecords()
+                    throw TrainingFault(.kernel(fault), objective: labels[k], step: step + 1, lastCheckpoint: lastCheckpoint)
+                }
                 losses[k] = s.loss.pointee
             }
             if let bad = losses.firstIndex(where: { !$0.isFinite }) {
                 progress.clear()
                 try writeRecords()
-                throw RuntimeError("the loss of '\(labels[bad])' is \(losses[bad]) at step \(step + 1); training stopped without writing a checkpoint (one written earlier, if any, is left as it was; metrics.jsonl and loss.svg show the steps up to here). Try a lower learning rate.")
+                throw TrainingFault(.loss(losses[bad]), objective: labels[bad], step: step + 1, lastCheckpoint: lastCheckpoint)
             }
             for (k, name) in labels.enumerated() { history[name]?.append(losses[k]) }
             logLine(step: step, losses: losses)
@@ -292,7 +313,7 @@ public final class Trainer {
         files.append(("metrics", RunFiles.join(out, RunFiles.metrics)))
         if let l = options.log { files.append(("log", l)) }
         return Summary(steps: step, stepsThisRun: step - first, epochsDone: Double(step) / Double(batchesPerEpoch),
-                       seconds: Progress.now() - progress.startTime, interrupted: interrupted,
+                       seconds: Progress.now() - progress.startTime, interrupted: interrupted, signal: interrupted ? Int32(interruptRequested) : 0,
                        losses: zip(labels, progress.running).map { ($0, $1) }, files: files, text: sampledText)
     }
 
@@ -313,11 +334,19 @@ public final class Trainer {
     /// the steps); the last checkpoint of a run always rewrites them, and
     /// the checkpoint itself always holds the whole history.
     public func writeCheckpoint(final: Bool = true) throws {
+        // Weights that went non-finite in the last update (its loss was
+        // still finite) must not replace the last good checkpoint.
+        if let bad = store.firstNonFinite() {
+            try writeRecords()
+            throw TrainingFault(.buffer("\(bad.kind.rawValue) '\(bad.name)'", element: bad.element, value: bad.value),
+                                objective: nil, step: step, lastCheckpoint: lastCheckpoint)
+        }
         let c = Checkpoint(model: spec.name.value, step: step, seed: seed, batchesPerEpoch: batchesPerEpoch, schedule: schedule, history: history)
         let path = options.checkpointPath
         let slash = path.lastIndex(of: "/")
         if let slash, slash != path.startIndex { try AtomicFile.createDirectory(String(path[..<slash])) }
         try c.write(store: store, to: path)
+        lastCheckpoint = (path, step)
         let now = Progress.now()
         if final || now - lastRecords >= 30 {
             try writeRecords()
@@ -348,5 +377,53 @@ public final class Trainer {
     func logLine(step s: Int, losses: [Float]) {
         guard let log else { return }
         fputs(metricsLine(step: s, losses: losses) + "\n", log)
+    }
+}
+
+/// Training stopped on a NaN or ±∞: a loss that became non-finite, a
+/// parameter that did (found before a checkpoint is written), or, with
+/// `--check-numerics`, the first kernel result that did. No checkpoint is
+/// written after it; one written earlier is left as it was.
+public struct TrainingFault: Error, CustomStringConvertible, Sendable {
+    public enum Cause: Sendable {
+        /// The kernel that made it, under `--check-numerics`.
+        case kernel(NumericFault)
+        /// The objective's loss.
+        case loss(Float)
+        /// A parameter or state buffer, with the element and its value.
+        case buffer(String, element: Int, value: Float)
+    }
+    public var cause: Cause
+    public var objective: String?
+    /// The global step (from 1) where it was found.
+    public var step: Int
+    /// The newest good checkpoint, left as it was: (path, step), or nil when none was written.
+    public var lastCheckpoint: (path: String, step: Int)?
+
+    public init(_ cause: Cause, objective: String?, step: Int, lastCheckpoint: (path: String, step: Int)?) {
+        self.cause = cause
+        self.objective = objective
+        self.step = step
+        self.lastCheckpoint = lastCheckpoint
+    }
+
+    public var fault: NumericFault? {
+        if case let .kernel(f) = cause { return f }
+        return nil
+    }
+
+    public var description: String {
+        let kept = "training stopped without writing a checkpoint"
+            + (lastCheckpoint.map { "; the last good one, '\($0.path)' (step \($0.step)), is left as it was" } ?? " (none had been written)")
+            + "; metrics.jsonl and loss.svg show the steps up to here"
+        let find = "Rerun with --check-numerics to find the first op that made a NaN or infinity (it names the op and its line), or try a lower learning rate."
+        switch cause {
+        case let .kernel(f):
+            return "\(f) at step \(step)\(objective.map { ", objective '\($0)'" } ?? ""); \(kept). Try a lower learning rate, or look at what feeds that op."
+        case let .loss(v):
+            return "the loss of '\(objective ?? "?")' is \(v) at step \(step); \(kept). \(find)"
+        case let .buffer(name, element, v):
+            return "\(name) holds \(v) at element \(element) after step \(step); \(kept). \(find)"
+        }
     }
 }
