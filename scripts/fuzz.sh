@@ -74,7 +74,8 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t ($what) from $corpus ${seeds[*]:-}"
   log="$scratch/log"
   started=$(date +%s)
-  if GENC_FUZZ_TARGET="$t" TMPDIR="$scratch/tmp" "$fuzzer" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
+  # The Swift backtracer would take the trap signal before libFuzzer, which then saves no input.
+  if SWIFT_BACKTRACE=enable=no GENC_FUZZ_TARGET="$t" TMPDIR="$scratch/tmp" "$fuzzer" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
        -max_len="$(max_len_for "$t")" -print_final_stats=1 -artifact_prefix="Fuzz/crashes/$t-" \
        "$scratch/new" "$corpus" "${seeds[@]}" >"$log" 2>&1; then
     runs_done=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")

@@ -100,10 +100,21 @@ public struct ConvAttributes: Hashable, Sendable {
     /// `floor((S + before + after - K) / stride) + 1` per axis (PyTorch);
     /// 0 where the kernel does not fit. Checked: huge user numbers give a
     /// `ShapeError`, never a trap.
+    /// Also the one check of the attributes themselves, for every op that
+    /// has them (conv, its two gradients): one count per axis, strides ≥ 1,
+    /// padding ≥ 0, kernel ≥ 1 — so no later stage divides by a zero stride
+    /// or indexes past an axis, whatever a plan or IR file says.
     public func outputSize(input: [Int], kernel: [Int]) throws -> [Int] {
-        try (0..<spatialRank).map { i in
+        let r = spatialRank
+        guard padBefore.count == r, padAfter.count == r, input.count == r, kernel.count == r else {
+            throw ShapeError("conv attributes name \(r) spatial axes, padding \(padBefore.count)+\(padAfter.count), input \(input.count), kernel \(kernel.count)")
+        }
+        guard stride.allSatisfy({ $0 >= 1 }) else { throw ShapeError("conv stride \(stride) must be at least 1") }
+        guard (padBefore + padAfter).allSatisfy({ $0 >= 0 }) else { throw ShapeError("conv padding \(padBefore)/\(padAfter) must not be negative") }
+        guard kernel.allSatisfy({ $0 >= 1 }) else { throw ShapeError("conv kernel \(kernel) must be at least 1") }
+        return try (0..<r).map { i in
             let span = try Size.subtract(try Size.sum([input[i], padBefore[i], padAfter[i]]), kernel[i])
-            return span < 0 ? 0 : span / max(stride[i], 1) + 1
+            return span < 0 ? 0 : span / stride[i] + 1
         }
     }
 }
@@ -121,10 +132,18 @@ public struct PoolAttributes: Hashable, Sendable {
         self.padding = padding
     }
     /// Checked like `ConvAttributes.outputSize`.
+    /// Also checks the attributes: two axes each, kernel and stride ≥ 1,
+    /// padding ≥ 0.
     public func outputSize(input: [Int]) throws -> [Int] {
-        try (0..<2).map { i in
+        guard kernel.count == 2, stride.count == 2, padding.count == 2, input.count == 2 else {
+            throw ShapeError("pooling takes 2 spatial axes: kernel \(kernel), stride \(stride), padding \(padding)")
+        }
+        guard kernel.allSatisfy({ $0 >= 1 }), stride.allSatisfy({ $0 >= 1 }), padding.allSatisfy({ $0 >= 0 }) else {
+            throw ShapeError("pooling kernel \(kernel) and stride \(stride) must be at least 1, padding \(padding) not negative")
+        }
+        return try (0..<2).map { i in
             let span = try Size.subtract(try Size.add(input[i], try Size.multiply(2, padding[i])), kernel[i])
-            return span < 0 ? 0 : span / max(stride[i], 1) + 1
+            return span < 0 ? 0 : span / stride[i] + 1
         }
     }
 }

@@ -23,19 +23,28 @@ extension Executable {
     static func conv2d(_ a: ConvAttributes, x: [Int], filters: Int, kernel: [Int]) throws -> Conv2DGeometry {
         guard a.spatialRank == 2, x.count == 4, kernel.count == 2 else { throw RuntimeError("conv2d needs 2 spatial axes, got \(a.spatialRank)") }
         guard a.padBefore == a.padAfter else { throw RuntimeError("asymmetric convolution padding is not supported by the runtime") }
-        return Conv2DGeometry(batch: x[0], channels: x[1], height: x[2], width: x[3], filters: filters, kernelH: kernel[0], kernelW: kernel[1],
-                              strideH: a.stride[0], strideW: a.stride[1], padH: a.padBefore[0], padW: a.padBefore[1])
+        let g = Conv2DGeometry(batch: x[0], channels: x[1], height: x[2], width: x[3], filters: filters, kernelH: kernel[0], kernelW: kernel[1],
+                               strideH: a.stride[0], strideW: a.stride[1], padH: a.padBefore[0], padW: a.padBefore[1])
+        // The verifier's shape rules already imply this; checked again so a
+        // geometry the kernels would trap on is an error, not a crash.
+        guard g.isValid else { throw RuntimeError("invalid conv2d geometry \(g)") }
+        return g
     }
 
     static func conv1d(_ a: ConvAttributes, x: [Int], filters: Int, kernel: [Int]) throws -> Conv1DGeometry {
         guard a.spatialRank == 1, x.count == 3, kernel.count == 1 else { throw RuntimeError("only 1-d and 2-d convolutions are supported, got \(a.spatialRank) spatial axes") }
         guard a.padBefore == a.padAfter else { throw RuntimeError("asymmetric convolution padding is not supported by the runtime") }
-        return Conv1DGeometry(batch: x[0], channels: x[1], length: x[2], filters: filters, kernel: kernel[0], stride: a.stride[0], pad: a.padBefore[0])
+        let g = Conv1DGeometry(batch: x[0], channels: x[1], length: x[2], filters: filters, kernel: kernel[0], stride: a.stride[0], pad: a.padBefore[0])
+        guard g.isValid else { throw RuntimeError("invalid conv1d geometry \(g)") }
+        return g
     }
 
-    static func pool(_ p: PoolAttributes, x: [Int]) -> Pool2DGeometry {
-        Pool2DGeometry(batch: x[0], channels: x[1], height: x[2], width: x[3], kernelH: p.kernel[0], kernelW: p.kernel[1],
-                       strideH: p.stride[0], strideW: p.stride[1], padH: p.padding[0], padW: p.padding[1])
+    static func pool(_ p: PoolAttributes, x: [Int]) throws -> Pool2DGeometry {
+        guard x.count == 4, p.kernel.count == 2, p.stride.count == 2, p.padding.count == 2 else { throw RuntimeError("pooling needs 2 spatial axes") }
+        let g = Pool2DGeometry(batch: x[0], channels: x[1], height: x[2], width: x[3], kernelH: p.kernel[0], kernelW: p.kernel[1],
+                               strideH: p.stride[0], strideW: p.stride[1], padH: p.padding[0], padW: p.padding[1])
+        guard g.isValid else { throw RuntimeError("invalid pooling geometry \(g)") }
+        return g
     }
 
     /// The scratch bytes the plan's largest step needs.
@@ -62,7 +71,7 @@ extension Executable {
                     : try conv1d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount
                 most = max(most, n * 4)
             case let .poolGrad(p):
-                most = max(most, pool(p, x: t(0)).outputCount * 8)
+                most = max(most, try pool(p, x: t(0)).outputCount * 8)
             case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .reduce, .softmax, .logSoftmax,
                  .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
                 break
@@ -242,12 +251,12 @@ extension Executable {
             let g = try Self.conv1d(a, x: xs, filters: dys[1], kernel: kernel)
             return { conv1dFilterGrad(x: x, dy: dy, dw: dw, geometry: g, workspace: ws, threads: threads) }
         case let .pool(p):
-            let g = Self.pool(p, x: shape(ins[0]))
+            let g = try Self.pool(p, x: shape(ins[0]))
             let (x, y) = (f32(ins[0]), f32(out))
             if p.kind == .max { return { maxPool2dForward(x: x, y: y, argmax: nil, geometry: g) } }
             return { avgPool2dForward(x: x, y: y, geometry: g, countPadding: true) }
         case let .poolGrad(p):
-            let g = Self.pool(p, x: shape(ins[0]))
+            let g = try Self.pool(p, x: shape(ins[0]))
             let (x, dy, dx) = (f32(ins[0]), f32(ins[1]), f32(out))
             if p.kind == .average { return { avgPool2dBackward(dy: dy, dx: dx, geometry: g, countPadding: true) } }
             let argmax = (workspace + g.outputCount * 4).assumingMemoryBound(to: Int32.self)

@@ -115,10 +115,51 @@ struct Run: ParsableCommand {
         } catch let e as Diagnostic {
             throw Output.fail(e, file: model.file, json: false)
         } catch let e as TrainingFault {
-            throw Output.fail(Self.diagnostic(e, spec: spec), file: model.file, json: false)
+            throw Output.fail(Self.diagnostic(Self.locate(e, compiled: compiled, options: options), spec: spec), file: model.file, json: false)
         } catch {
             throw Output.fail(error, file: model.file, json: false)
         }
+    }
+
+    /// The most steps `locate` runs again.
+    static let replayLimit = 2_000
+
+    /// Without --check-numerics a non-finite loss or weight is seen only
+    /// after its step. Training is deterministic (same seed, same threads),
+    /// so the steps from the last good checkpoint (or from the start, or the
+    /// checkpoint this run resumed from) are run again with every kernel
+    /// checked, in a scratch directory that is removed after: the run's own
+    /// files are not touched. That names the op and its line, as
+    /// --check-numerics would have. Up to `replayLimit` steps; past that, or
+    /// when the replay finds nothing, the fault is reported as it was.
+    static func locate(_ e: TrainingFault, compiled: CompiledModel, options: RunOptions) -> TrainingFault {
+        guard e.fault == nil, !options.checkNumerics else { return e }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("genc-replay-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var o = options
+        o.outDirectory = scratch
+        o.checkpoint = nil
+        o.checkpointEvery = nil
+        o.log = nil
+        o.epochs = nil
+        o.steps = e.step
+        o.progress = .quiet
+        o.checkNumerics = true
+        if let last = e.lastCheckpoint { o.resume = last.path }
+        var from = 0
+        do {
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let trainer = try Trainer(spec: compiled.spec, plans: compiled.plans, options: o)
+            guard trainer.step < e.step, e.step - trainer.step <= replayLimit else { return e }
+            from = trainer.step + 1
+            Output.stderr("\(compiled.spec.name.value): the first non-finite value came at step \(e.step); running steps \(from)–\(e.step) again with every kernel checked to find the op\n")
+            _ = try trainer.run()
+        } catch var found as TrainingFault where found.fault != nil && found.step == e.step {
+            found.lastCheckpoint = e.lastCheckpoint
+            found.replayed = from...found.step
+            return found
+        } catch {}
+        return e
     }
 
     /// A training fault as a diagnostic: at the op's YAML line when a kernel was found.

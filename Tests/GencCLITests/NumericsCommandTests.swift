@@ -4,9 +4,10 @@ import GencTestSupport
 import XCTest
 
 /// A model whose learning rate explodes: training stops at the first
-/// non-finite loss (or, with --check-numerics, the first kernel that made a
-/// NaN or infinity, named with its op and YAML line), and the last good
-/// checkpoint is left whole and finite.
+/// kernel that made a NaN or infinity, named with its op and YAML line —
+/// found as it runs under --check-numerics, or without it by running the
+/// bad steps again, checked, once the loss went non-finite — and the last
+/// good checkpoint is left whole and finite.
 final class NumericsCommandTests: XCTestCase {
     var dir = ""
 
@@ -50,9 +51,13 @@ final class NumericsCommandTests: XCTestCase {
         let model = try explodingModel()
         let r = try GencBinary.run(["run", model, "--out", dir + "/a", "--checkpoint-every", "1", "--threads", "1", "--progress", "none"], timeout: 120)
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertNotNil(r.stderr.range(of: #"error: (the loss of 'rec' is (nan|inf|-inf) at step \d+|parameter '[^']+' holds \S+ at element \d+ after step \d+)"#, options: .regularExpression), r.stderr)
-        XCTAssertTrue(r.stderr.contains("--check-numerics"), r.stderr)
+        // Without --check-numerics the bad step is run again from the last good checkpoint with every kernel checked: the op and its line are named all the same.
+        XCTAssertNotNil(r.stderr.range(of: #"running steps (\d+)–\1 again with every kernel checked to find the op"#, options: .regularExpression), r.stderr)
+        XCTAssertNotNil(r.stderr.range(of: #"\#(model):\d+:\d+: error: '[a-z_]+' produced (NaN|\+inf|-inf) \(.*\) in kernel \d+ \(.*\) of program 'explode\.train\.rec' at step \d+, objective 'rec' \(found by running steps"#,
+                                       options: .regularExpression), r.stderr)
         XCTAssertTrue(r.stderr.contains("the last good one, '\(dir)/a/checkpoint.safetensors'"), r.stderr)
+        // The replay left nothing in the run's directory.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/a").sorted(), ["checkpoint.safetensors", "loss.svg", "metrics.jsonl"])
         // The checkpoint left is complete, finite, and resumable.
         let file = try SafeTensors.read(path: dir + "/a/checkpoint.safetensors")
         for (name, t) in file.tensors where !name.hasPrefix("run.") {
@@ -81,10 +86,12 @@ final class NumericsCommandTests: XCTestCase {
         let r = try GencBinary.run(["run", path, "--out", dir + "/c", "--threads", "1", "--progress", "none", "--check-numerics"], timeout: 120)
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("\(path):14:24: error: 'sqrt' produced NaN (in a value of its fused loop"), r.stderr)
-        // Without the flag the loss itself is NaN, and the message says how to find it.
-        let plain = try GencBinary.run(["run", path, "--out", dir + "/d", "--threads", "1", "--progress", "none"], timeout: 120)
+        // Without the flag the loss of step 1 is NaN; with no checkpoint yet, step 1 is run again from the start, checked.
+        let plain = try GencBinary.run(["run", path, "--out", dir + "/d", "--threads", "2", "--progress", "none"], timeout: 120)
         XCTAssertEqual(plain.status, 1, plain.stderr)
-        XCTAssertTrue(plain.stderr.contains("the loss of 'rec' is nan at step 1"), plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("the first non-finite value came at step 1; running steps 1–1 again"), plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("\(path):14:24: error: 'sqrt' produced NaN (in a value of its fused loop"), plain.stderr)
+        XCTAssertTrue(plain.stderr.contains("(found by running steps 1–1 again with every kernel checked)"), plain.stderr)
         XCTAssertTrue(plain.stderr.contains("(none had been written)"), plain.stderr)
     }
 }

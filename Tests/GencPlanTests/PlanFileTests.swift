@@ -508,4 +508,73 @@ final class PlanFileTests: XCTestCase {
             _ = error(Array("GENCPLAN 1\n".utf8) + junk)
         }
     }
+
+    /// Hostile attributes of the conv and pooling family — a zero stride, a
+    /// zero kernel, negative padding, an axis count that does not match —
+    /// on every op that carries them, gradients included: each is refused
+    /// by the verifier, never a division by zero or an index past an axis
+    /// later (the fuzzer found a conv2d_filter_grad with stride 0 that
+    /// verified and then trapped in the runtime's workspace sizing).
+    func testHostileConvAndPoolAttributesAreRefusedOnEveryOp() throws {
+        let ir = """
+        graph "grads" {
+          %0 = input {name: "x"} : f32[1, 1, 5, 5]
+          %1 = input {name: "dy"} : f32[1, 2, 5, 5]
+          %2 = conv2d_filter_grad %0, %1 {stride: [1, 1], pad_before: [1, 1], pad_after: [1, 1], kernel_size: [3, 3]} : f32[2, 1, 3, 3]
+          %3 = conv2d_input_grad %1, %2 {stride: [1, 1], pad_before: [1, 1], pad_after: [1, 1], input_size: [5, 5]} : f32[1, 1, 5, 5]
+          %4 = conv2d %3, %2 {stride: [1, 1], pad_before: [1, 1], pad_after: [1, 1]} : f32[1, 2, 5, 5]
+          %5 = input {name: "p"} : f32[1, 2, 4, 4]
+          %6 = maxpool2d %5 {kernel: [2, 2], stride: [2, 2], padding: [0, 0]} : f32[1, 2, 2, 2]
+          %7 = maxpool2d_grad %5, %6 {kernel: [2, 2], stride: [2, 2], padding: [0, 0]} : f32[1, 2, 4, 4]
+          output "w" = %2
+          output "x" = %4
+          output "g" = %7
+        }
+        """
+        let good = try plan(ir, .unoptimized)
+        let convs: [ConvAttributes] = [
+            ConvAttributes(stride: [0, 1], padBefore: [1, 1], padAfter: [1, 1]),
+            ConvAttributes(stride: [1, -3], padBefore: [1, 1], padAfter: [1, 1]),
+            ConvAttributes(stride: [1, 1], padBefore: [-1, 1], padAfter: [1, 1]),
+            ConvAttributes(stride: [1, 1], padBefore: [1], padAfter: [1, 1]),
+            ConvAttributes(stride: [1, 1], padBefore: [1, 1], padAfter: []),
+            ConvAttributes(stride: [1], padBefore: [1, 1], padAfter: [1, 1]),
+            ConvAttributes(stride: [1, 1, 1], padBefore: [1, 1, 1], padAfter: [1, 1, 1]),
+        ]
+        let pools: [PoolAttributes] = [
+            PoolAttributes(kind: .max, kernel: [2, 2], stride: [0, 2], padding: [0, 0]),
+            PoolAttributes(kind: .max, kernel: [0, 2], stride: [2, 2], padding: [0, 0]),
+            PoolAttributes(kind: .max, kernel: [2, 2], stride: [2], padding: [0, 0]),
+            PoolAttributes(kind: .max, kernel: [2, 2], stride: [2, 2], padding: [0, -1]),
+            PoolAttributes(kind: .max, kernel: [2, 2, 2], stride: [2, 2], padding: [0, 0]),
+        ]
+        var edits: [(String, Op)] = []
+        for (k, step) in good.steps.enumerated() {
+            guard case let .op(op) = step.kernel else { continue }
+            switch op {
+            case .conv: edits += convs.map { ("step \(k) conv", .conv($0)) }
+            case let .convInputGrad(a, size):
+                edits += convs.map { ("step \(k) input grad", .convInputGrad($0, inputSize: size)) }
+                edits += [[0, 5], [5], [5, 5, 5], [-1, 5]].map { ("step \(k) input size \($0)", .convInputGrad(a, inputSize: $0)) }
+            case let .convFilterGrad(a, size):
+                edits += convs.map { ("step \(k) filter grad", .convFilterGrad($0, kernelSize: size)) }
+                edits += [[0, 3], [3], [3, 3, 3], [-3, 3]].map { ("step \(k) kernel size \($0)", .convFilterGrad(a, kernelSize: $0)) }
+            case .pool: edits += pools.map { ("step \(k) pool", .pool($0)) }
+            case .poolGrad: edits += pools.map { ("step \(k) pool grad", .poolGrad($0)) }
+            case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .reduce, .softmax, .logSoftmax,
+                 .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
+                continue
+            }
+        }
+        XCTAssertEqual(edits.count, 3 * convs.count + 2 * 4 + 2 * pools.count, "every conv and pool op of the graph was edited")
+        for (what, op) in edits {
+            var bad = good
+            let k = Int(what.split(separator: " ")[1])!
+            bad.steps[k].kernel = .op(op)
+            XCTAssertFalse(PlanVerifier.verify(bad).isEmpty, "\(what): \(op) verified")
+            var f = try file([.unoptimized])
+            f.plans = [bad]
+            _ = error(f.encoded())
+        }
+    }
 }

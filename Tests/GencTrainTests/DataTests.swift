@@ -110,17 +110,17 @@ final class DataTests: XCTestCase {
         let train = try XCTUnwrap(images(try Dataset.load(spec(.mnist, .train, path: directory))))
         XCTAssertEqual([train.count, train.channels, train.height, train.width], [3, 1, 2, 4])
         XCTAssertEqual(train.elementCount, 8)
-        XCTAssertEqual(train.pixels, pixels)
+        XCTAssertEqual(train.copyPixels(), pixels)
         XCTAssertEqual(train.name, "mnist")
 
         let t10k = try XCTUnwrap(images(try Dataset.load(spec(.fashionMNIST, .test, path: directory))))
         XCTAssertEqual(t10k.count, 5)
-        XCTAssertEqual(t10k.pixels, test)
+        XCTAssertEqual(t10k.copyPixels(), test)
         XCTAssertTrue(t10k.source.hasSuffix("t10k-images-idx3-ubyte.gz"))
 
         // The file itself as the path.
         let direct = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: directory + "/t10k-images-idx3-ubyte.gz"))))
-        XCTAssertEqual(direct.pixels, test)
+        XCTAssertEqual(direct.copyPixels(), test)
     }
 
     func testIDXLargeGzipStreamsInChunks() throws {
@@ -129,21 +129,21 @@ final class DataTests: XCTestCase {
         _ = write(try gzip(idx(count: 1500, rows: 28, cols: 28, pixels: pixels)), "train-images-idx3-ubyte.gz")
         let set = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: directory))))
         XCTAssertEqual(set.count, 1500)
-        XCTAssertEqual(set.pixels, pixels)
+        XCTAssertEqual(set.copyPixels(), pixels)
     }
 
     func testIDXConcatenatedGzipMembers() throws {
         let file = idx(count: 4, rows: 3, cols: 3, pixels: noise(36))
         _ = write(try gzip(Array(file[0..<10])) + gzip(Array(file[10...])), "train-images-idx3-ubyte.gz")
         let set = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: directory))))
-        XCTAssertEqual(set.pixels, Array(file[16...]))
+        XCTAssertEqual(set.copyPixels(), Array(file[16...]))
     }
 
     func testIDXPrefersThePlainFile() throws {
         _ = write(idx(count: 1, rows: 1, cols: 2, pixels: [1, 2]), "train-images-idx3-ubyte")
         _ = write(try gzip(idx(count: 1, rows: 1, cols: 2, pixels: [3, 4])), "train-images-idx3-ubyte.gz")
         let set = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: directory))))
-        XCTAssertEqual(set.pixels, [1, 2])
+        XCTAssertEqual(set.copyPixels(), [1, 2])
     }
 
     func testIDXTruncated() throws {
@@ -208,8 +208,11 @@ final class DataTests: XCTestCase {
         XCTAssertTrue(zero.contains("at least 1"), zero)
         let huge = try error(idx(count: 0xFFFF_FFFF, rows: 0xFFFF_FFFF, cols: 0xFFFF_FFFF, pixels: [1, 2, 3]))
         XCTAssertTrue(huge.contains("limit"), huge)
+        // 2.4 GB of pixels is a size genc takes (it maps the file), so this one is short, not too big.
         let big = try error(idx(count: 3_000_000, rows: 28, cols: 28, pixels: [1, 2, 3]))
-        XCTAssertTrue(big.contains("limit"), big)
+        XCTAssertTrue(big.contains("truncated: 2352000000 bytes of pixels expected"), big)
+        let tooBig = try error(idx(count: 0xFFFF_FFFF, rows: 28, cols: 28, pixels: [1, 2, 3]))
+        XCTAssertTrue(tooBig.contains("more than the limit of 1099511627776 bytes"), tooBig)
         let trailing = try error(idx(count: 1, rows: 2, cols: 2, pixels: [1, 2, 3, 4, 5]))
         XCTAssertTrue(trailing.contains("trailing data") && trailing.contains("offset 20"), trailing)
     }
@@ -234,8 +237,8 @@ final class DataTests: XCTestCase {
         }
         let set = try XCTUnwrap(images(try Dataset.load(spec(.fashionMNIST, .test, path: nil))))
         XCTAssertEqual([set.count, set.channels, set.height, set.width], [10_000, 1, 28, 28])
-        XCTAssertEqual(set.pixels.count, 10_000 * 784)
-        XCTAssertEqual(set.pixels.max(), 255)
+        XCTAssertEqual(set.copyPixels().count, 10_000 * 784)
+        XCTAssertEqual(set.copyPixels().max(), 255)
     }
 
     // MARK: - CIFAR-10
@@ -260,13 +263,13 @@ final class DataTests: XCTestCase {
         for path in [sub, directory] {  // the batch directory, or the one that holds it
             let train = try XCTUnwrap(images(try Dataset.load(spec(.cifar10, path: path))))
             XCTAssertEqual([train.count, train.channels, train.height, train.width], [5, 3, 32, 32])
-            XCTAssertEqual((0..<5).map { train.pixels[$0 * 3072] }, [10, 11, 12, 20, 30])  // numeric order, labels dropped
-            XCTAssertEqual((0..<5).map { train.pixels[$0 * 3072 + 3071] }, [10, 11, 12, 20, 30])
+            XCTAssertEqual((0..<5).map { train.copyPixels()[$0 * 3072] }, [10, 11, 12, 20, 30])  // numeric order, labels dropped
+            XCTAssertEqual((0..<5).map { train.copyPixels()[$0 * 3072 + 3071] }, [10, 11, 12, 20, 30])
         }
         let test = try XCTUnwrap(images(try Dataset.load(spec(.cifar10, .test, path: directory))))
         XCTAssertEqual(test.count, 2)
-        XCTAssertEqual(test.pixels.count, 2 * 3072)
-        XCTAssertEqual(test.pixels[3072], 41)
+        XCTAssertEqual(test.copyPixels().count, 2 * 3072)
+        XCTAssertEqual(test.copyPixels()[3072], 41)
     }
 
     func testCIFAR10BadSize() throws {
@@ -305,17 +308,17 @@ final class DataTests: XCTestCase {
         let test = try XCTUnwrap(text(try Dataset.load(spec(.text, .test, path: dir))))
         XCTAssertEqual(train.bytes, 20)
         XCTAssertEqual(train.vocabulary, 98)
-        XCTAssertEqual(train.ids, Array(ids[0..<19]))  // Int(20 * 0.95) = 19
-        XCTAssertEqual(test.ids, Array(ids[19...]))
+        XCTAssertEqual(train.copyIDs(), Array(ids[0..<19]))  // Int(20 * 0.95) = 19
+        XCTAssertEqual(test.copyIDs(), Array(ids[19...]))
         XCTAssertTrue(train.source.contains("2 files"), train.source)
 
         let bytes = try XCTUnwrap(text(try Dataset.load(spec(.text, .test, path: dir, encoding: .bytes))))
         XCTAssertEqual(bytes.vocabulary, 256)
-        XCTAssertEqual(bytes.ids, [Int32(UInt8(ascii: "\n"))])
+        XCTAssertEqual(bytes.copyIDs(), [Int32(UInt8(ascii: "\n"))])
 
         // One file as the path is read whole, whatever it holds.
         let one = try XCTUnwrap(text(try Dataset.load(spec(.text, .train, path: dir + "/a.dat", encoding: .bytes))))
-        XCTAssertEqual(one.ids, [0, 0, 0, 2])  // Int(5 * 0.95) = 4 of [0, 0, 0, 2, 65]
+        XCTAssertEqual(one.copyIDs(), [0, 0, 0, 2])  // Int(5 * 0.95) = 4 of [0, 0, 0, 2, 65]
         XCTAssertEqual(one.bytes, 5)
     }
 
@@ -349,7 +352,7 @@ final class DataTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: path + "/art") else { throw XCTSkip("\(path) is not installed") }
         let train = try XCTUnwrap(text(try Dataset.load(spec(.text, path: path))))
         XCTAssertEqual(train.bytes, 2_576_674)
-        XCTAssertEqual(train.ids.count, Int(Double(2_576_674) * 0.95))
+        XCTAssertEqual(train.copyIDs().count, Int(Double(2_576_674) * 0.95))
         XCTAssertTrue(train.source.contains("43 files"), train.source)
     }
 
@@ -359,20 +362,110 @@ final class DataTests: XCTestCase {
         let a = try XCTUnwrap(images(try Dataset.load(spec(.shapes, .test, path: nil))))
         let b = try XCTUnwrap(images(try Dataset.load(spec(.shapes, .test, path: nil))))
         XCTAssertEqual([a.count, a.channels, a.height, a.width], [2_000, 1, 28, 28])
-        XCTAssertEqual(a.pixels, b.pixels)
+        XCTAssertEqual(a.copyPixels(), b.copyPixels())
         let train = try XCTUnwrap(images(try Dataset.load(spec(.shapes, .train, path: nil))))
         XCTAssertEqual(train.count, 12_000)
-        XCTAssertNotEqual(Array(train.pixels[0..<(2_000 * 784)]), a.pixels)
+        XCTAssertNotEqual(Array(train.copyPixels()[0..<(2_000 * 784)]), a.copyPixels())
         // Every image shows something, and not the whole frame.
+        let pixels = a.copyPixels()
         for i in 0..<a.count {
-            let lit = a.pixels[(i * 784)..<((i + 1) * 784)].filter { $0 > 0 }.count
+            let lit = pixels[(i * 784)..<((i + 1) * 784)].filter { $0 > 0 }.count
             XCTAssertGreaterThan(lit, 4, "image \(i)")
             XCTAssertLessThan(lit, 784, "image \(i)")
         }
         // Both edge styles appear: hard edges use one brightness per image.
-        let levels = (0..<50).map { i in Set(a.pixels[(i * 784)..<((i + 1) * 784)].filter { $0 > 0 }).count }
+        let levels = (0..<50).map { i in Set(pixels[(i * 784)..<((i + 1) * 784)].filter { $0 > 0 }).count }
         XCTAssertTrue(levels.contains(1))
         XCTAssertTrue(levels.contains { $0 > 2 })
+    }
+
+    // MARK: - Streaming
+
+    /// The resident set of this process, from /proc/self/status (bytes).
+    private func residentBytes() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return try XCTUnwrap(Int(line.split(separator: " ").dropFirst().first ?? "")) * 1024
+    }
+
+    /// Plain IDX, CIFAR-10 and text files are mapped, not read: the set holds
+    /// no copy of the data in process memory.
+    func testPlainFilesAreMappedNotRead() throws {
+        let pixels = noise(3 * 2 * 4)
+        _ = write(idx(count: 3, rows: 2, cols: 4, pixels: pixels), "train-images-idx3-ubyte")
+        let set = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: directory))))
+        XCTAssertTrue(set.isMapped)
+        XCTAssertEqual(set.copyPixels(), pixels)
+        let record = [UInt8(3)] + noise(3072, seed: 5)
+        let cifar = write(record + record, "data_batch_1.bin")
+        let c = try XCTUnwrap(images(try Dataset.load(spec(.cifar10, path: cifar))))
+        XCTAssertTrue(c.isMapped)
+        XCTAssertEqual(c.copyPixels(), Array(record.dropFirst()) + Array(record.dropFirst()))
+        let t = try XCTUnwrap(text(try Dataset.load(spec(.text, path: write(Array("hello, world\n".utf8), "t.txt"), encoding: .bytes))))
+        XCTAssertTrue(t.store.isMapped)
+        XCTAssertEqual(t.copyIDs(), Array("hello, world".utf8).map { Int32($0) })  // Int(13 * 0.95) = 12
+    }
+
+    /// Bytes that must be made (gunzipped IDX, a directory of text joined)
+    /// go to an unlinked temporary file past the builder's memory limit:
+    /// the same pixels and ids, no copy in memory, nothing left in TMPDIR.
+    func testMadeBytesPastTheMemoryLimitGoToATemporaryFile() throws {
+        let saved = (ByteStoreBuilder.memoryLimit, ProcessInfo.processInfo.environment["TMPDIR"])
+        let scratch = try subdirectory("tmp")
+        ByteStoreBuilder.memoryLimit = 1000
+        setenv("TMPDIR", scratch, 1)
+        defer {
+            ByteStoreBuilder.memoryLimit = saved.0
+            if let t = saved.1 { setenv("TMPDIR", t, 1) } else { unsetenv("TMPDIR") }
+        }
+        let pixels = noise(300 * 28 * 28)
+        let gz = try subdirectory("gz")
+        _ = write(try gzip(idx(count: 300, rows: 28, cols: 28, pixels: pixels)), "train-images-idx3-ubyte.gz", in: gz)
+        let set = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: gz))))
+        XCTAssertTrue(set.isMapped)
+        XCTAssertEqual(set.copyPixels(), pixels)
+        let texts = try subdirectory("texts")
+        let a = Array(String(repeating: "the quick brown fox\n", count: 40).utf8), b = Array(String(repeating: "jumps over\n", count: 90).utf8)
+        _ = write(a, "a", in: texts)
+        _ = write(b, "b", in: texts)
+        let corpus = try XCTUnwrap(text(try Dataset.load(spec(.text, .test, path: texts, encoding: .bytes))))
+        XCTAssertTrue(corpus.store.isMapped)
+        let all = (a + b).map { Int32($0) }
+        XCTAssertEqual(corpus.copyIDs(), Array(all[Int(Double(all.count) * 0.95)...]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
+        // Under the limit the same bytes stay in memory.
+        ByteStoreBuilder.memoryLimit = 1 << 20
+        let small = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: gz))))
+        XCTAssertFalse(small.isMapped)
+        XCTAssertEqual(small.copyPixels(), pixels)
+    }
+
+    /// A 5 GiB IDX file (sparse: it takes no disk) loads at once and batches
+    /// come from it while the process stays small: the data set is paged in
+    /// as batches read it, never read whole (the old loader read every byte,
+    /// and refused past 2 GiB).
+    func testADataSetLargerThanTheOldLimitTrainsWithoutBeingRead() throws {
+        let count: UInt32 = 6_848_000  // × 784 = 5.0 GiB of pixels
+        let path = write(idx(count: count, rows: 28, cols: 28, pixels: []), "train-images-idx3-ubyte")
+        let fd = open(path, O_RDWR)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(ftruncate(fd, off_t(16 + Int(count) * 784)), 0)
+        // A few pixels to find again, far into the file.
+        var mark: [UInt8] = [200, 201, 202]
+        XCTAssertEqual(pwrite(fd, &mark, 3, off_t(16 + 6_000_000 * 784)), 3)
+        close(fd)
+        let before = try residentBytes()
+        let set = try XCTUnwrap(images(try Dataset.load(spec(.mnist, path: path))))
+        XCTAssertEqual(set.count, Int(count))
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: set.image(6_000_000), count: 4)), [200, 201, 202, 0])
+        let s = try stream(.images(set), batch: 64, shape: [1, 28, 28], scale: (0, 1))
+        XCTAssertEqual(s.batchesPerEpoch, Int(count) / 64)
+        var batch = [Float](repeating: -1, count: s.elementsPerBatch)
+        for b in [0, 1, 50_000, 106_999] { batch.withUnsafeMutableBytes { s.fill(epoch: 3, batch: b, into: $0.baseAddress!) } }
+        XCTAssertEqual(batch.max(), 0)
+        // The shuffled order of one epoch is 55 MB of indices; the data would be 5.0 GiB.
+        let grown = try residentBytes() - before
+        XCTAssertLessThan(grown, 400 << 20, "the process grew by \(grown) bytes")
     }
 
     // MARK: - DataStream
@@ -452,7 +545,7 @@ final class DataTests: XCTestCase {
     }
 
     func testTextWindows() throws {
-        let corpus = TextCorpus(ids: (0..<100).map { Int32($0) }, vocabulary: 256, source: "test", bytes: 100)
+        let corpus = TextCorpus(store: ByteStore(copying: (0..<100).map { UInt8($0) }), start: 0, count: 100, encoding: .bytes, source: "test", bytes: 100)
         let s = try stream(.text(corpus), batch: 2, shape: [8], integer: true)
         XCTAssertEqual(s.batchesPerEpoch, 5)  // (100 - 7) / 8 = 11 windows at worst, 5 batches
         XCTAssertEqual(s.elementsPerBatch, 16)
@@ -499,7 +592,7 @@ final class DataTests: XCTestCase {
         XCTAssertNoThrow(try stream(.images(set), batch: 2, shape: [784]))
         XCTAssertThrowsError(try stream(.images(set), batch: 2, shape: [1, 28, 28], integer: true))
         XCTAssertThrowsError(try stream(.images(set), batch: 0, shape: [1, 28, 28]))
-        let corpus = TextCorpus(ids: [1, 2, 3], vocabulary: 98, source: "t", bytes: 3)
+        let corpus = TextCorpus(store: ByteStore(copying: [1, 2, 3]), start: 0, count: 3, encoding: .ascii98, source: "t", bytes: 3)
         XCTAssertThrowsError(try stream(.text(corpus), batch: 1, shape: [2], integer: false))
         XCTAssertThrowsError(try stream(.text(corpus), batch: 1, shape: [2, 2], integer: true))
         XCTAssertEqual(try stream(.text(corpus), batch: 1, shape: [8], integer: true).batchesPerEpoch, 0)

@@ -54,28 +54,25 @@ enum CIFAR10 {
         return numbered.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
-    /// Reads the records of `files`, in order, keeping the pixels.
+    /// The records of `files`, in order: each file mapped, its images read
+    /// in place (past each record's label byte) as batches use them.
     static func read(_ files: [String]) throws(DataError) -> ImageSet {
-        var pixels: [UInt8] = []
+        var segments: [ImageSegment] = []
+        var total = 0
         for file in files {
-            let bytes = try Files.read(file)
-            guard !bytes.isEmpty else { throw DataError("the CIFAR-10 batch file '\(file)' is empty") }
+            let bytes = try ByteStore.map(file)
+            guard bytes.count > 0 else { throw DataError("the CIFAR-10 batch file '\(file)' is empty") }
             let records = bytes.count / recordBytes
             guard bytes.count == records * recordBytes else {
                 throw DataError(
                     "'\(file)' is truncated: \(bytes.count) bytes is not a whole number of \(recordBytes)-byte records; the last, incomplete record starts at byte offset \(records * recordBytes)")
             }
-            guard pixels.count + records * imageBytes <= Files.maxBytes else {
-                throw DataError("the CIFAR-10 files \(files.joined(separator: ", ")) hold more than \(Files.maxBytes) bytes of pixels")
+            total += records * imageBytes
+            guard total <= Files.maxDatasetBytes else {
+                throw DataError("the CIFAR-10 files \(files.joined(separator: ", ")) hold more than \(Files.maxDatasetBytes) bytes of pixels")
             }
-            pixels.reserveCapacity(pixels.count + records * imageBytes)
-            for r in 0..<records {
-                let start = r * recordBytes + 1
-                pixels.append(contentsOf: bytes[start..<(start + imageBytes)])
-            }
+            segments.append(ImageSegment(store: bytes, offset: 1, stride: recordBytes, count: records))
         }
-        return ImageSet(
-            name: "cifar10", count: pixels.count / imageBytes, channels: 3, height: 32, width: 32,
-            pixels: pixels, source: files.joined(separator: ", "))
+        return ImageSet(name: "cifar10", channels: 3, height: 32, width: 32, segments: segments, source: files.joined(separator: ", "))
     }
 }

@@ -51,6 +51,11 @@ enum Files {
     /// byte counts and indices comfortably inside Int32 where kernels need it.
     static let maxBytes = 1 << 31
 
+    /// The largest data set a loader takes: 1 TiB of pixels or text. Such
+    /// data is never read whole (ByteStore.swift); the bound only keeps
+    /// every offset far from overflow.
+    static let maxDatasetBytes = 1 << 40
+
     /// `directory/name`, without doubling a trailing slash.
     static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name

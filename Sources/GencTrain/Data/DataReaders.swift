@@ -20,7 +20,8 @@ public enum DataReaders {
 
     /// A text corpus file (or directory), encoded for the model.
     public static func text(path: String, encoding: DatasetSpec.TextEncoding) throws(DataError) -> [Int32] {
-        Dataset.encode(try TextCorpus.read(path).bytes, encoding)
+        let store = try TextCorpus.read(path).store
+        return Dataset.encode(store.copy(0..<store.count), encoding)
     }
 
     /// The bytes of a file, gunzipped when it starts with the gzip magic,

@@ -17,9 +17,9 @@ import GencRuntime
 public final class DataStream: @unchecked Sendable {
     private enum Source {
         /// Pixel bytes mapped through `table` (E values per sample).
-        case images(pixels: [UInt8], table: [Float])
+        case images(ImageSet, table: [Float])
         /// Windows of `length` consecutive ids.
-        case text(ids: [Int32], length: Int)
+        case text(TextCorpus, length: Int)
     }
 
     public let batch: Int
@@ -77,13 +77,10 @@ public final class DataStream: @unchecked Sendable {
                 throw DataError(
                     "input '\(inputName)' is \(shapeText) (\(perSample) values per sample) but \(dataset.label) have \(set.elementCount) values")
             }
-            guard set.count >= 0, set.pixels.count == set.count * set.elementCount else {
-                throw DataError(
-                    "\(set.source): \(set.count) images of \(set.elementCount) bytes need \(set.count * set.elementCount) bytes of pixels, not \(set.pixels.count)")
-            }
+            if let problem = set.inconsistency { throw DataError("\(set.source): \(problem)") }
             let (low, high) = scale
             let table = (0...255).map { v in Float(low + (high - low) * Double(v) / 255) }
-            source = .images(pixels: set.pixels, table: table)
+            source = .images(set, table: table)
             samples = set.count
             batchesPerEpoch = set.count / batch
 
@@ -93,8 +90,8 @@ public final class DataStream: @unchecked Sendable {
                     "input '\(inputName)' is \(isInteger ? "i32" : "f32") \(shapeText) but \(dataset.label) feeds token ids: an i32 input of shape [batch, length]")
             }
             let length = sampleShape[0]
-            source = .text(ids: corpus.ids, length: length)
-            let n = corpus.ids.count
+            source = .text(corpus, length: length)
+            let n = corpus.count
             samples = Self.windows(n, length, phase: shuffle ? Self.phase(seed, inputName, epoch: 0, length: length) : 0)
             // Shuffled epochs start at a phase in 0..<length, and a later phase
             // can fit one window fewer; counting with the worst phase (length - 1)
@@ -113,28 +110,23 @@ public final class DataStream: @unchecked Sendable {
         let order = shuffle ? permutation(epoch) : []
         let e = elementsPerSample
         switch source {
-        case let .images(pixels, table):
+        case let .images(set, table):
             let out = destination.assumingMemoryBound(to: Float.self)
-            pixels.withUnsafeBufferPointer { px in
-                table.withUnsafeBufferPointer { t in
-                    for b in 0..<batch {
-                        let j = index * batch + b
-                        let sample = shuffle ? order[j] : j
-                        let src = sample * e, dst = b * e
-                        for k in 0..<e { out[dst + k] = t[Int(px[src + k])] }
-                    }
-                }
-            }
-        case let .text(ids, length):
-            let out = destination.assumingMemoryBound(to: Int32.self)
-            let phase = shuffle ? Self.phase(seed, inputName, epoch: epoch, length: length) : 0
-            ids.withUnsafeBufferPointer { src in
+            table.withUnsafeBufferPointer { t in
                 for b in 0..<batch {
                     let j = index * batch + b
-                    let window = shuffle ? order[j] : j
-                    guard let base = src.baseAddress else { return }
-                    (out + b * length).update(from: base + phase + window * length, count: length)
+                    let px = set.image(shuffle ? order[j] : j)
+                    let dst = out + b * e
+                    for k in 0..<e { dst[k] = t[Int(px[k])] }
                 }
+            }
+        case let .text(corpus, length):
+            let out = destination.assumingMemoryBound(to: Int32.self)
+            let phase = shuffle ? Self.phase(seed, inputName, epoch: epoch, length: length) : 0
+            for b in 0..<batch {
+                let j = index * batch + b
+                let window = shuffle ? order[j] : j
+                corpus.ids(from: phase + window * length, count: length, into: out + b * length)
             }
         }
     }
@@ -158,8 +150,8 @@ public final class DataStream: @unchecked Sendable {
         let count: Int
         switch source {
         case .images: count = samples
-        case let .text(ids, length):
-            count = Self.windows(ids.count, length, phase: Self.phase(seed, inputName, epoch: epoch, length: length))
+        case let .text(corpus, length):
+            count = Self.windows(corpus.count, length, phase: Self.phase(seed, inputName, epoch: epoch, length: length))
         }
         let order = Self.shuffled(count, seed: Seeds.derive(seed, "data.\(inputName).epoch.\(epoch)"))
         if cached.count >= 2 { cached.removeFirst() }

@@ -1,28 +1,96 @@
-// The datasets a `train: data:` binding names (LANGUAGE.md §6), loaded whole
-// into memory: images as bytes, text as token ids.
+// The datasets a `train: data:` binding names (LANGUAGE.md §6): images as
+// bytes, text as bytes encoded to token ids as batches are made. Neither is
+// copied into memory when it is a plain file: the samples are read from a
+// read-only mapping of the file (ByteStore.swift), so a data set larger than
+// memory trains.
 
 import GencSpec
 
-/// Images as bytes 0...255, NCHW-contiguous per image (C*H*W bytes each).
+/// Images as bytes 0...255, NCHW-contiguous per image (C*H*W bytes each),
+/// in runs (`ImageSegment`) that lie in one or more byte stores.
 public struct ImageSet: Sendable {
     /// The dataset's name in messages ("fashion-mnist", "cifar10", ...).
     public var name: String
     public var count: Int
     public var channels: Int, height: Int, width: Int
-    /// count * channels * height * width bytes.
-    public var pixels: [UInt8]
+    /// The images, in order: segment k holds images starts[k]..<starts[k] + segments[k].count.
+    public let segments: [ImageSegment]
+    private let starts: [Int]
     public var elementCount: Int { channels * height * width }
     /// The file(s) read, for messages.
     public var source: String
 
+    /// `count` images held in memory: `pixels` has count * C*H*W bytes.
     public init(name: String, count: Int, channels: Int, height: Int, width: Int, pixels: [UInt8], source: String) {
+        let perImage = channels * height * width
+        self.init(name: name, channels: channels, height: height, width: width,
+                  segments: [ImageSegment(store: ByteStore(copying: pixels), offset: 0, stride: perImage, count: count)], source: source)
+    }
+
+    /// The images of `segments`, in order.
+    public init(name: String, channels: Int, height: Int, width: Int, segments: [ImageSegment], source: String) {
         self.name = name
-        self.count = count
         self.channels = channels
         self.height = height
         self.width = width
-        self.pixels = pixels
+        self.segments = segments
+        var starts: [Int] = []
+        var total = 0
+        for s in segments { starts.append(total); total += s.count }
+        self.starts = starts
+        self.count = total
         self.source = source
+    }
+
+    /// Every image lies inside its store (`DataStream` checks this once
+    /// before reading any): nil, or what is wrong.
+    public var inconsistency: String? {
+        let e = elementCount
+        for (k, s) in segments.enumerated() {
+            guard s.count >= 0, s.offset >= 0, s.stride >= e else { return "run \(k) of images has count \(s.count), offset \(s.offset), stride \(s.stride)" }
+            guard s.count > 0 else { continue }
+            let (span, o1) = (s.count - 1).multipliedReportingOverflow(by: s.stride)
+            let (end, o2) = span.addingReportingOverflow(s.offset + e)
+            guard !o1, !o2, end <= s.store.count else {
+                return "\(s.count) images of \(e) bytes from byte \(s.offset) every \(s.stride) bytes need more than the \(s.store.count) bytes there"
+            }
+        }
+        return nil
+    }
+
+    /// The first byte of image `i` (0..<count).
+    public func image(_ i: Int) -> UnsafePointer<UInt8> {
+        precondition(i >= 0 && i < count, "ImageSet.image: \(i) is outside 0..<\(count)")
+        var k = segments.count - 1
+        while starts[k] > i { k -= 1 }
+        let s = segments[k]
+        return s.store.base + s.offset + (i - starts[k]) * s.stride
+    }
+
+    /// Every pixel, as one array: a copy, for tests and small sets.
+    public func copyPixels() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count * elementCount)
+        for i in 0..<count { out.append(contentsOf: UnsafeBufferPointer(start: image(i), count: elementCount)) }
+        return out
+    }
+
+    /// True when no image is held in process memory (every run is a file mapping).
+    public var isMapped: Bool { segments.allSatisfy { $0.store.isMapped } }
+}
+
+/// `count` images of a store, the first at byte `offset`, one every `stride`
+/// bytes (a CIFAR-10 record has a label byte before each image).
+public struct ImageSegment: Sendable {
+    public var store: ByteStore
+    public var offset: Int
+    public var stride: Int
+    public var count: Int
+    public init(store: ByteStore, offset: Int, stride: Int, count: Int) {
+        self.store = store
+        self.offset = offset
+        self.stride = stride
+        self.count = count
     }
 }
 

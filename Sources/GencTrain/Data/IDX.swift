@@ -43,10 +43,12 @@ enum IDX {
     ///
     /// Refused before anything is allocated: a header with a 0 dimension (no
     /// images, or images with no pixels), and one whose pixels would exceed
-    /// `Files.maxBytes` (2 GiB; the count × rows × cols product is
-    /// overflow-checked). A plain file is checked against its size first; a
-    /// gzipped one grows its buffer as data arrives, so a corrupt header cannot
-    /// make it allocate gigabytes for data that is not there.
+    /// `Files.maxDatasetBytes` (the count × rows × cols product is
+    /// overflow-checked). A plain file is checked against its size and then
+    /// mapped, not read: its images are paged in as batches use them. A
+    /// gzipped one is gunzipped into a `ByteStoreBuilder` as data arrives
+    /// (memory up to its limit, then a temporary file), so a corrupt header
+    /// cannot make it allocate gigabytes for data that is not there.
     static func read(_ path: String, name: String) throws(DataError) -> ImageSet {
         let stream = try ByteStream(path: path)
         var header = [UInt8](repeating: 0, count: 16)
@@ -70,9 +72,9 @@ enum IDX {
         // Each dimension < 2^32, so rows × cols < 2^64; the full product is checked.
         let (perImage, o1) = rows.multipliedReportingOverflow(by: cols)
         let (total, o2) = perImage.multipliedReportingOverflow(by: count)
-        guard !o1, !o2, total <= UInt64(Files.maxBytes) else {
+        guard !o1, !o2, total <= UInt64(Files.maxDatasetBytes) else {
             throw DataError(
-                "'\(path)' claims \(count) images of \(rows)×\(cols) pixels, more than the limit of \(Files.maxBytes) bytes of pixels")
+                "'\(path)' claims \(count) images of \(rows)×\(cols) pixels, more than the limit of \(Files.maxDatasetBytes) bytes of pixels")
         }
         let expected = Int(total)
         let after = stream.isGzip ? " of the gunzipped data" : ""
@@ -80,28 +82,35 @@ enum IDX {
             DataError(
                 "'\(path)' is truncated: \(expected) bytes of pixels expected after the 16-byte header, the data ends at byte offset \(end)\(after)")
         }
-        if !stream.isGzip, stream.fileSize - 16 < expected { throw truncated(stream.fileSize) }
-
-        var pixels: [UInt8] = []
-        pixels.reserveCapacity(stream.isGzip ? min(expected, 1 << 26) : expected)
+        func trailing() -> DataError {
+            DataError("'\(path)' has trailing data: the \(count) images end at byte offset \(16 + expected)\(after), but the file goes on")
+        }
+        func set(_ store: ByteStore, offset: Int) -> ImageSet {
+            ImageSet(name: name, channels: 1, height: Int(rows), width: Int(cols),
+                     segments: [ImageSegment(store: store, offset: offset, stride: Int(perImage), count: Int(count))], source: path)
+        }
+        if !stream.isGzip {
+            if stream.fileSize - 16 < expected { throw truncated(stream.fileSize) }
+            if stream.fileSize - 16 > expected { throw trailing() }
+            let store = try ByteStore.map(path)
+            // The file changed between the two opens.
+            guard store.count == stream.fileSize else { throw DataError("'\(path)' changed size while it was being opened") }
+            return set(store, offset: 16)
+        }
+        let pixels = ByteStoreBuilder(what: "the gunzipped '\(path)'")
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while pixels.count < expected {
             let want = min(chunk.count, expected - pixels.count)
             let n = try chunk.withBytes { (b) throws(DataError) -> Int in
                 try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: b[0..<want]))
             }
-            pixels.append(contentsOf: chunk[0..<n])
+            try chunk.withBytes { (b) throws(DataError) in try pixels.append(UnsafeRawBufferPointer(rebasing: b[0..<n])) }
             if n < want { throw truncated(16 + pixels.count) }
         }
         // Reading on to the end also makes inflate check the gzip CRC.
         let extra = try chunk.withBytes { (b) throws(DataError) -> Int in try stream.read(into: b) }
-        if extra > 0 {
-            throw DataError(
-                "'\(path)' has trailing data: the \(count) images end at byte offset \(16 + expected)\(after), but the file goes on")
-        }
-        return ImageSet(
-            name: name, count: Int(count), channels: 1, height: Int(rows), width: Int(cols),
-            pixels: pixels, source: path)
+        if extra > 0 { throw trailing() }
+        return set(try pixels.finish(), offset: 0)
     }
 
     private static func hex(_ b: UInt8) -> String {

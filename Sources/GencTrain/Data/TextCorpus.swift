@@ -1,22 +1,55 @@
 // The `text` dataset: a file or a directory of text, as token ids, and the
 // two encodings that turn bytes into ids and back.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import GencSpec
 
-/// A text corpus as token ids.
+/// A text corpus as token ids: `count` bytes of `store` from byte `start`
+/// (one split of the corpus), each encoded to an id as a batch reads it.
 public struct TextCorpus: Sendable {
-    public var ids: [Int32]
+    public let store: ByteStore
+    public let start: Int
+    /// Ids in this split (one per byte).
+    public let count: Int
+    public let encoding: DatasetSpec.TextEncoding
     /// 98 for ascii98, 256 for bytes.
-    public var vocabulary: Int
+    public var vocabulary: Int { encoding == .ascii98 ? 98 : 256 }
     public var source: String
     /// Bytes read (the whole corpus, before the split).
     public var bytes: Int
+    /// The id of every byte value.
+    private let table: [Int32]
 
-    public init(ids: [Int32], vocabulary: Int, source: String, bytes: Int) {
-        self.ids = ids
-        self.vocabulary = vocabulary
+    public init(store: ByteStore, start: Int, count: Int, encoding: DatasetSpec.TextEncoding, source: String, bytes: Int) {
+        precondition(start >= 0 && count >= 0 && start <= store.count - count, "TextCorpus: \(start)+\(count) is outside the \(store.count) bytes")
+        self.store = store
+        self.start = start
+        self.count = count
+        self.encoding = encoding
         self.source = source
         self.bytes = bytes
+        table = Dataset.encode((0...255).map { UInt8($0) }, encoding)
+    }
+
+    /// Writes ids `from..<from + n` of this split to `out`.
+    public func ids(from: Int, count n: Int, into out: UnsafeMutablePointer<Int32>) {
+        precondition(from >= 0 && n >= 0 && from <= count - n, "TextCorpus.ids: \(from)+\(n) is outside 0..<\(count)")
+        let src = store.base + start + from
+        table.withUnsafeBufferPointer { t in
+            for k in 0..<n { out[k] = t[Int(src[k])] }
+        }
+    }
+
+    /// Every id of this split, as one array: a copy, for tests and small corpora.
+    public func copyIDs() -> [Int32] {
+        [Int32](unsafeUninitializedCapacity: count) { buf, n in
+            if let b = buf.baseAddress { ids(from: 0, count: count, into: b) }
+            n = count
+        }
     }
 }
 
@@ -34,49 +67,54 @@ extension TextCorpus {
             throw DataError("the text dataset needs 'path:', a text file or a directory of text files",
                             hint: missingHint(Self.fortunesDirectory))
         }
-        let (bytes, source) = try read(path)
-        let ids = Dataset.encode(bytes, spec.encoding)
-        let cut = Int(Double(ids.count) * trainFraction)
-        let part = spec.split == .train ? Array(ids[..<cut]) : Array(ids[cut...])
-        return TextCorpus(ids: part, vocabulary: spec.encoding == .ascii98 ? 98 : 256, source: source, bytes: bytes.count)
+        let (store, source) = try read(path)
+        let n = store.count
+        let cut = Int(Double(n) * trainFraction)
+        let (start, count) = spec.split == .train ? (0, cut) : (cut, n - cut)
+        return TextCorpus(store: store, start: start, count: count, encoding: spec.encoding, source: source, bytes: n)
     }
 
     /// The corpus bytes at `path` and a description of what was read.
     ///
-    /// A file is read whole, whatever it holds. A directory contributes its
-    /// regular files (no subdirectories), concatenated in byte-wise name order,
-    /// skipping
+    /// A file is mapped whole, whatever it holds. A directory contributes its
+    /// regular files (no subdirectories), joined in byte-wise name order
+    /// (in memory, or past `ByteStoreBuilder.memoryLimit` in a temporary
+    /// file), skipping
     /// - hidden files (a name starting with "."),
     /// - symbolic links, so a file linked under two names is read once
     ///   (Debian's fortunes has `art.u8 -> art`),
     /// - binary files: any file holding a NUL byte (fortune's `.dat` indexes).
     /// On /usr/share/games/fortunes this reads the 43 files without a dot,
     /// 2,576,674 bytes: the reference corpus.
-    static func read(_ path: String) throws(DataError) -> (bytes: [UInt8], source: String) {
+    static func read(_ path: String) throws(DataError) -> (store: ByteStore, source: String) {
         switch FileKind(path) {
         case .missing:
             throw DataError("the text path '\(path)' does not exist", hint: missingHint(path))
         case .regular:
-            let bytes = try Files.read(path)
-            guard !bytes.isEmpty else { throw DataError("the text file '\(path)' is empty") }
-            return (bytes, path)
+            let store = try ByteStore.map(path)
+            guard store.count > 0 else { throw DataError("the text file '\(path)' is empty") }
+            guard store.count <= Files.maxDatasetBytes else { throw DataError("'\(path)' is \(store.count) bytes, more than the limit of \(Files.maxDatasetBytes)") }
+            return (store, path)
         case .directory:
-            var bytes: [UInt8] = []
+            let joined = ByteStoreBuilder(what: "the text files of '\(path)'")
             var files = 0
             for name in try Files.list(path) where !name.hasPrefix(".") {
                 let file = Files.join(path, name)
                 guard FileKind(file, followLinks: false) == .regular else { continue }
-                let content = try Files.read(file, limit: Files.maxBytes - bytes.count)
-                guard !content.contains(0) else { continue }
-                bytes.append(contentsOf: content)
+                let content = try ByteStore.map(file)
+                guard memchr(content.base, 0, content.count) == nil else { continue }
+                guard joined.count <= Files.maxDatasetBytes - content.count else {
+                    throw DataError("the text files of '\(path)' hold more than the limit of \(Files.maxDatasetBytes) bytes")
+                }
+                try joined.append(UnsafeRawBufferPointer(start: content.base, count: content.count))
                 files += 1
             }
-            guard files > 0, !bytes.isEmpty else {
+            guard files > 0, joined.count > 0 else {
                 throw DataError(
                     "no text in the directory '\(path)': it holds no non-empty regular file without a NUL byte whose name does not start with '.'",
                     hint: missingHint(path))
             }
-            return (bytes, "\(path) (\(files) file\(files == 1 ? "" : "s"))")
+            return (try joined.finish(), "\(path) (\(files) file\(files == 1 ? "" : "s"))")
         case .symbolicLink, .other:
             throw DataError("the text path '\(path)' is neither a file nor a directory")
         }

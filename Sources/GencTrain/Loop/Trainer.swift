@@ -399,6 +399,9 @@ public struct TrainingFault: Error, CustomStringConvertible, Sendable {
     public var step: Int
     /// The newest good checkpoint, left as it was: (path, step), or nil when none was written.
     public var lastCheckpoint: (path: String, step: Int)?
+    /// The steps run again with every kernel checked that found `.kernel`
+    /// (`genc run` does this when the loss or a weight went non-finite).
+    public var replayed: ClosedRange<Int>?
 
     public init(_ cause: Cause, objective: String?, step: Int, lastCheckpoint: (path: String, step: Int)?) {
         self.cause = cause
@@ -419,7 +422,8 @@ public struct TrainingFault: Error, CustomStringConvertible, Sendable {
         let find = "Rerun with --check-numerics to find the first op that made a NaN or infinity (it names the op and its line), or try a lower learning rate."
         switch cause {
         case let .kernel(f):
-            return "\(f) at step \(step)\(objective.map { ", objective '\($0)'" } ?? ""); \(kept). Try a lower learning rate, or look at what feeds that op."
+            let found = replayed.map { " (found by running steps \($0.lowerBound)–\($0.upperBound) again with every kernel checked)" } ?? ""
+            return "\(f) at step \(step)\(objective.map { ", objective '\($0)'" } ?? "")\(found); \(kept). Try a lower learning rate, or look at what feeds that op."
         case let .loss(v):
             return "the loss of '\(objective ?? "?")' is \(v) at step \(step); \(kept). \(find)"
         case let .buffer(name, element, v):
