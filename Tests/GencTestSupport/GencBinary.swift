@@ -19,6 +19,19 @@ public enum GencBinary {
         public var stderr: String
         public var seconds: Double
         public var timedOut: Bool
+        /// The child's peak resident set (VmHWM), as last sampled while it
+        /// ran (every 20 ms; a peak in its last moments can be missed).
+        public var peakResidentBytes: Int
+        /// Ended by a signal (`status` is then the signal's number, not an exit status).
+        public var signaled: Bool
+    }
+
+    /// VmHWM of `pid` from /proc, in bytes (0 once the process is gone).
+    static func peakResident(_ pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb * 1024
     }
 
     /// Runs genc with `arguments`; kills it after `timeout` seconds.
@@ -43,7 +56,10 @@ public enum GencBinary {
         let start = Date()
         try p.run()
         var timedOut = false
+        var peak = 0, polls = 0
         while p.isRunning {
+            if polls % 10 == 0 { peak = max(peak, peakResident(p.processIdentifier)) }
+            polls += 1
             if Date().timeIntervalSince(start) > timeout {
                 timedOut = true
                 p.terminate()
@@ -57,6 +73,7 @@ public enum GencBinary {
         let outData = (try? Data(contentsOf: outURL)) ?? Data()
         let errData = (try? Data(contentsOf: errURL)) ?? Data()
         return Outcome(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                       stderr: String(decoding: errData, as: UTF8.self), seconds: Date().timeIntervalSince(start), timedOut: timedOut)
+                       stderr: String(decoding: errData, as: UTF8.self), seconds: Date().timeIntervalSince(start), timedOut: timedOut,
+                       peakResidentBytes: peak, signaled: p.terminationReason == .uncaughtSignal)
     }
 }

@@ -77,13 +77,14 @@ final class TrainerTests: XCTestCase {
         return r
     }
 
-    func trainer(_ r: FrontEnd.Result, out: String, steps: Int? = nil, resume: String? = nil, every: Int? = nil) throws -> Trainer {
+    func trainer(_ r: FrontEnd.Result, out: String, steps: Int? = nil, resume: String? = nil, every: Int? = nil, threads: Int = 1, seed: UInt64? = nil) throws -> Trainer {
         var o = RunOptions(outDirectory: out)
+        o.seed = seed
         o.steps = steps
         o.resume = resume
         o.checkpointEvery = every
         o.progress = .quiet
-        o.threads = 1
+        o.threads = threads
         return try Trainer(spec: r.spec!, plans: r.plans, options: o)
     }
 
@@ -121,6 +122,41 @@ final class TrainerTests: XCTestCase {
         let lines = try String(contentsOfFile: outB + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 10)
         XCTAssertTrue(lines[9].contains("\"step\":10"), String(lines[9]))
+    }
+
+    /// What determinism means here (docs/reliability.md): the same seed and
+    /// thread count give the same bits in every weight, moment and running
+    /// statistic after N training steps; another thread count gives weights
+    /// equal to float rounding (a GEMM cut into blocks for two workers can
+    /// round differently on OpenBLAS's AVX kernels; docs/runtime.md), and
+    /// another seed other weights. The discriminator's 784→512 layer is large
+    /// enough that its GEMMs are split at 2 threads (on the development
+    /// machine the two thread counts happened to give the same bits here).
+    func testSameSeedAndThreadsGiveTheSameBitsAfterTrainingAndOtherThreadsCloseWeights() throws {
+        let data = try Self.dataDirectory()
+        let r = try load(Self.ganModel(dataDirectory: data).replacingOccurrences(of: "dense: {units: 16, activation: relu}", with: "dense: {units: 512, activation: relu}"))
+        func trained(threads: Int, seed: UInt64? = nil) throws -> [String: [UInt32]] {
+            let t = try trainer(r, out: try Self.temporaryDirectory(), steps: 12, threads: threads, seed: seed)
+            _ = try t.run()
+            return Self.snapshot(t)
+        }
+        let one = try trained(threads: 1), oneAgain = try trained(threads: 1)
+        let two = try trained(threads: 2), twoAgain = try trained(threads: 2)
+        XCTAssertGreaterThan(one.count, 20)
+        for (k, v) in one {
+            XCTAssertEqual(v, oneAgain[k], "'\(k)' differs between two runs at 1 thread")
+            XCTAssertEqual(two[k], twoAgain[k], "'\(k)' differs between two runs at 2 threads")
+        }
+        var largest: Float = 0
+        for (k, v) in one {
+            let a = v.map { Float(bitPattern: $0) }, b = (two[k] ?? []).map { Float(bitPattern: $0) }
+            XCTAssertEqual(a.count, b.count, k)
+            for (x, y) in zip(a, b) { largest = max(largest, abs(x - y) / max(1, abs(x))) }
+        }
+        XCTAssertLessThan(largest, 1e-3, "1 and 2 threads drifted apart")
+        print("determinism: largest relative difference between 1 and 2 threads after 12 steps: \(largest)")
+        let other = try trained(threads: 1, seed: 4)
+        XCTAssertNotEqual(other["discriminator.dense0.weight"], one["discriminator.dense0.weight"])
     }
 
     func testCheckpointHoldsEverythingAndRefusesAnotherModel() throws {

@@ -52,8 +52,8 @@ public final class ByteStore: @unchecked Sendable {
         guard let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
             throw DataError("cannot map '\(path)' (\(count) bytes) into memory: \(errnoText())")
         }
-        // Batches are drawn in shuffled order: read-ahead would fetch pages no batch wants yet.
-        _ = madvise(p, count, MADV_RANDOM)
+        // The kernel's default read-ahead is kept: every epoch reads every
+        // page, so what it fetches early is used, whatever the order.
         owner = .mapping(p, count)
         base = UnsafePointer(p.assumingMemoryBound(to: UInt8.self))
         self.count = count

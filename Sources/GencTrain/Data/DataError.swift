@@ -1,5 +1,5 @@
 // DataError, and the few file-system questions every loader asks (what is at
-// this path, what is in this directory, the bytes of this file), answered
+// this path, what is in this directory, how large this file is), answered
 // with messages that name the path.
 
 #if canImport(Glibc)
@@ -46,11 +46,6 @@ enum FileKind: Equatable {
 }
 
 enum Files {
-    /// The largest file or corpus a loader reads: 2 GiB, far above every
-    /// supported dataset (CIFAR-10's train split is 150 MiB), and it keeps
-    /// byte counts and indices comfortably inside Int32 where kernels need it.
-    static let maxBytes = 1 << 31
-
     /// The largest data set a loader takes: 1 TiB of pixels or text. Such
     /// data is never read whole (ByteStore.swift); the bound only keeps
     /// every offset far from overflow.
@@ -68,25 +63,6 @@ enum Files {
             throw DataError("cannot list the directory '\(directory)': \(error.localizedDescription)")
         }
         return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    /// The whole of a regular file. Errors name the path.
-    static func read(_ path: String, limit: Int = maxBytes) throws(DataError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DataError("cannot open '\(path)': \(errnoText())") }
-        defer { close(fd) }
-        let size = try regularFileSize(fd, path)
-        guard size <= limit else {
-            throw DataError("'\(path)' is \(size) bytes, more than the limit of \(limit) bytes")
-        }
-        var bytes = [UInt8](repeating: 0, count: size)
-        let got = try bytes.withBytes { (buf) throws(DataError) -> Int in
-            try readFully(fd, into: buf, path: path)
-        }
-        guard got == size else {
-            throw DataError("cannot read '\(path)': the file shrank while being read (\(got) of \(size) bytes)")
-        }
-        return bytes
     }
 
     /// The size of the regular file open as `fd`; an error for a directory or device.
