@@ -11,8 +11,9 @@ import GencSpec
 public struct ImageSet: Sendable {
     /// The dataset's name in messages ("fashion-mnist", "cifar10", ...).
     public var name: String
-    public var count: Int
-    public var channels: Int, height: Int, width: Int
+    /// The images in all segments.
+    public let count: Int
+    public let channels: Int, height: Int, width: Int
     /// The images, in order: segment k holds images starts[k]..<starts[k] + segments[k].count.
     public let segments: [ImageSegment]
     private let starts: [Int]
