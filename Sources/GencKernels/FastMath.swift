@@ -9,9 +9,13 @@
 // avoided because they came out scalar when measured: SIMD→integer
 // conversions (a magic-number add rounds instead, which also keeps NaN from
 // trapping), comparisons of Int32 lanes (bit masks instead), `squareRoot()`
-// (libm's errno path; see `vsqrt`), and one long polynomial chain inside
+// (libm's errno path; `vsqrt` uses the vsqrtps intrinsic), and one long polynomial chain inside
 // `vlog` (see `logPolynomial`). Results per element do not depend on the
 // element's position (the tail is padded, not computed differently).
+
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 
 typealias Vec8 = SIMD8<Float>
 
@@ -162,13 +166,17 @@ func vsigmoid(_ x: Vec8) -> Vec8 {
     1 / (1 + vexp(-x))
 }
 
-/// √x per lane, within about 1 ulp. Float's `squareRoot()` on Linux keeps
-/// libm's errno path (sqrtss plus a call), which blocks vectorisation; so
-/// this starts from the bit-trick estimate of 1/√x, refines it by two
-/// Newton steps, and corrects √x ≈ x/√x once more. Subnormals are scaled
-/// by 2^24 first; negative → NaN, +inf → +inf.
+/// √x per lane, correctly rounded: the hardware square root (`vsqrtps`,
+/// 8 lanes). Float's `squareRoot()` on Linux keeps libm's errno path
+/// (sqrtss plus a call), which blocks vectorisation, so the instruction is
+/// reached through its intrinsic. Negative → NaN, +inf → +inf, ±0 → ±0.
+/// Elsewhere than x86-64 (this package builds GencKernels for Haswell, so
+/// only as a fallback) it is a Newton iteration within about 1 ulp.
 @inline(__always)
 func vsqrt(_ x: Vec8) -> Vec8 {
+    #if arch(x86_64)
+    return _mm256_sqrt_ps(x)
+    #else
     let tiny = x .< Float.leastNormalMagnitude
     var xs = x
     xs.replace(with: x * 16_777_216, where: tiny)  // 2^24
@@ -183,6 +191,7 @@ func vsqrt(_ x: Vec8) -> Vec8 {
     s.replace(with: .infinity, where: x .== .infinity)
     s.replace(with: .nan, where: x .< 0)
     return s
+    #endif
 }
 
 /// Float(e) per lane for |e| < 2^22, through the magic-number add (no SIMD conversion).

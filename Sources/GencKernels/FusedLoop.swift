@@ -123,7 +123,9 @@ public struct FusedProgram {
     var contiguous: [Bool]
     /// The scratch row of each non-contiguous read, after the registers.
     var gatherRow: [Int]
-    public var body: [Instruction]
+    public let body: [Instruction]
+    /// The body, when it is exactly an Adam update: run in one pass (FusedAdam.swift).
+    let adam: FusedAdam?
     public var results: [(register: Int, out: UnsafeMutablePointer<Float>)]
     public var sinks: [Sink]
     public let tile: Int
@@ -143,6 +145,7 @@ public struct FusedProgram {
         self.body = body
         self.results = results
         self.sinks = sinks
+        adam = FusedAdam.match(body, results: results.map(\.register), sinks: sinks.count)
         let tile = Self.tileLength(shape: shape, sinkStrides: sinks.map(\.strides))
         self.tile = tile
         let tiles = (count + tile - 1) / tile
@@ -269,6 +272,38 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
         case .scalar: return nil
         }
     }
+    if !checking, let adam = p.adam {
+        fusedAdamTile(adam, n, tile, scratch, pointer)
+    } else {
+        bad = interpretTile(p, start, n, seeds, scratch, pointer, checkBelow: &checkBelow)
+        if checking { return bad }
+    }
+    for r in p.results { (r.out + start).update(from: scratch + r.register * tile, count: n) }
+    for s in p.sinks {
+        if let x = pointer(s.source) {
+            accumulate(s, x, start: start, count: n)
+        } else if case let .scalar(v) = s.source {
+            // Not made by the planner (the verifier refuses it); on the stack, never allocated.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { b in
+                b.initialize(repeating: v)
+                accumulate(s, UnsafePointer(b.baseAddress!), start: start, count: n)
+            }
+        }
+    }
+    return bad
+}
+
+/// The body over one tile of `n` elements from `start`, instruction by
+/// instruction into its registers. With `checkBelow` ≥ 0 (checking) it
+/// computes only instructions below it and lowers it to the first one with
+/// a non-finite element. Returns the out-of-range class ids it met.
+@inline(__always)
+private func interpretTile(_ p: FusedProgram, _ start: Int, _ n: Int, _ seeds: UnsafePointer<UInt64>,
+                           _ scratch: UnsafeMutablePointer<Float>, _ pointer: (FusedProgram.Source) -> UnsafePointer<Float>?,
+                           checkBelow: inout Int) -> Int {
+    let checking = checkBelow >= 0
+    let tile = p.tile
+    var bad = 0
     for (j, ins) in p.body.enumerated() {
         if checking, j > 0, j <= checkBelow, !allFinite(scratch + (j - 1) * tile, n) { checkBelow = j - 1 }
         if checking, j >= checkBelow { return bad }
@@ -303,19 +338,6 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
     if checking {
         let last = p.body.count - 1
         if last >= 0, last < checkBelow, !allFinite(scratch + last * tile, n) { checkBelow = last }
-        return bad
-    }
-    for r in p.results { (r.out + start).update(from: scratch + r.register * tile, count: n) }
-    for s in p.sinks {
-        if let x = pointer(s.source) {
-            accumulate(s, x, start: start, count: n)
-        } else if case let .scalar(v) = s.source {
-            // Not made by the planner (the verifier refuses it); on the stack, never allocated.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { b in
-                b.initialize(repeating: v)
-                accumulate(s, UnsafePointer(b.baseAddress!), start: start, count: n)
-            }
-        }
     }
     return bad
 }
