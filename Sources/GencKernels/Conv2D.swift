@@ -7,10 +7,19 @@
 //   input-gradient dx[n] = col2im(Wᵀ · dy[n])
 //   filter-grad    dw   += dy[n] · colᵀ                  (F, C·KH·KW)
 // A pointwise convolution (1×1, stride 1, no padding) skips im2col: the
-// image is its own column matrix. The workspace holds one image's column
-// matrix (`Conv2DGeometry.workspaceCount` floats); nothing is allocated here.
-// `threads` splits im2col/col2im over channels and each sgemm into blocks
-// (GEMM.swift); neither split changes a result.
+// image is its own column matrix. Nothing is allocated here: the workspace
+// holds `g.workspaceCount(threads:filterGradient:)` floats.
+//
+// Threads split the batch (`Conv2DGeometry.batchWorkers`): each worker runs
+// its images' im2col, GEMMs and col2im single-threaded, into its own column
+// matrix, so the forward pass and the input gradient give the bits of one
+// thread. The filter gradient sums over images: worker w sums its images in
+// order into its own partial (worker 0 into dw), and the partials are added
+// to dw in worker order, so it is the same bits for the same thread count,
+// and equal to float rounding across thread counts (docs/reliability.md).
+// With one worker (one image, or little work) the GEMMs and im2col split
+// into blocks instead (GEMM.swift, Im2Col.swift); neither split changes a
+// result.
 
 // MARK: - Forward
 
@@ -30,16 +39,19 @@ public func conv2dForward(
 ) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
     let (k, p) = (g.colRows, g.colCols)
-    for n in 0..<g.batch {
-        let xn = x + n * g.channels * g.height * g.width
-        let yn = y + n * g.filters * p
-        let col = columns(of: xn, g, workspace, threads)
-        if let bias {
-            for f in 0..<g.filters { (yn + f * p).update(repeating: bias[f], count: p) }
+    forImageRuns(g, threads) { images, worker, inner in
+        let ws = workspace.map { $0 + worker * g.workspaceCount }
+        for n in images {
+            let xn = x + n * g.channels * g.height * g.width
+            let yn = y + n * g.filters * p
+            let col = columns(of: xn, g, ws, inner)
+            if let bias {
+                for f in 0..<g.filters { (yn + f * p).update(repeating: bias[f], count: p) }
+            }
+            sgemm(transA: false, transB: false, m: g.filters, n: p, k: k,
+                  alpha: 1, a: w, lda: k, b: col, ldb: p,
+                  beta: bias == nil ? 0 : 1, c: yn, ldc: p, threads: inner)
         }
-        sgemm(transA: false, transB: false, m: g.filters, n: p, k: k,
-              alpha: 1, a: w, lda: k, b: col, ldb: p,
-              beta: bias == nil ? 0 : 1, c: yn, ldc: p, threads: threads)
     }
 }
 
@@ -59,19 +71,22 @@ public func conv2dInputGrad(
     precondition(g.isValid, "conv2dInputGrad: invalid geometry \(g)")
     let (k, p) = (g.colRows, g.colCols)
     let imageCount = g.channels * g.height * g.width
-    for n in 0..<g.batch {
-        let dyn = dy + n * g.filters * p
-        let dxn = dx + n * imageCount
-        if g.isPointwise {
+    forImageRuns(g, threads) { images, worker, inner in
+        for n in images {
+            let dyn = dy + n * g.filters * p
+            let dxn = dx + n * imageCount
+            if g.isPointwise {
+                sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
+                      alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: dxn, ldc: p, threads: inner)
+                continue
+            }
+            guard let workspace else { preconditionFailure("conv2dInputGrad: workspace required") }
+            let col = workspace + worker * g.workspaceCount
             sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
-                  alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: dxn, ldc: p, threads: threads)
-            continue
+                  alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: col, ldc: p, threads: inner)
+            dxn.update(repeating: 0, count: imageCount)
+            col2imAdd(col, dxn, g, threads: inner)
         }
-        guard let col = workspace else { preconditionFailure("conv2dInputGrad: workspace required") }
-        sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
-              alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: col, ldc: p, threads: threads)
-        dxn.update(repeating: 0, count: imageCount)
-        col2imAdd(col, dxn, g, threads: threads)
     }
 }
 
@@ -90,16 +105,47 @@ public func conv2dFilterGrad(
 ) {
     precondition(g.isValid, "conv2dFilterGrad: invalid geometry \(g)")
     let (k, p) = (g.colRows, g.colCols)
-    for n in 0..<g.batch {
-        let xn = x + n * g.channels * g.height * g.width
-        let col = columns(of: xn, g, workspace, threads)
-        sgemm(transA: false, transB: true, m: g.filters, n: k, k: p,
-              alpha: 1, a: dy + n * g.filters * p, lda: p, b: col, ldb: p,
-              beta: (n == 0 && !accumulate) ? 0 : 1, c: dw, ldc: k, threads: threads)
+    let workers = g.batchWorkers(threads: threads)
+    // Worker w > 0 sums into its partial, after the column matrices.
+    let partials = workspace.map { $0 + workers * g.workspaceCount }
+    if workers > 1 { precondition(partials != nil, "conv2dFilterGrad: workspace required") }
+    forImageRuns(g, threads) { images, worker, inner in
+        let ws = workspace.map { $0 + worker * g.workspaceCount }
+        let out = worker == 0 ? dw : partials! + (worker - 1) * g.weightCount
+        let startsFresh = worker > 0 || !accumulate
+        for n in images {
+            let xn = x + n * g.channels * g.height * g.width
+            let col = columns(of: xn, g, ws, inner)
+            sgemm(transA: false, transB: true, m: g.filters, n: k, k: p,
+                  alpha: 1, a: dy + n * g.filters * p, lda: p, b: col, ldb: p,
+                  beta: (n == images.lowerBound && startsFresh) ? 0 : 1, c: out, ldc: k, threads: inner)
+        }
+    }
+    guard workers > 1, let partials else { return }
+    // dw += partial 1 + partial 2 + ..., in worker order, for each element.
+    parallelFor(count: g.weightCount, grain: elementwiseGrain, threads: threads) { r in
+        for w in 1..<workers {
+            let part = partials + (w - 1) * g.weightCount
+            for i in r { dw[i] += part[i] }
+        }
     }
 }
 
 // MARK: - Helpers
+
+/// Runs `body(images, worker, innerThreads)` for each worker's run of
+/// images: on `g.batchWorkers(threads:)` workers, each single-threaded
+/// inside; or, with one worker, once for the whole batch with all the
+/// threads for its GEMMs and im2col.
+@inline(__always)
+private func forImageRuns(_ g: Conv2DGeometry, _ threads: Int, _ body: (Range<Int>, Int, Int) -> Void) {
+    let workers = g.batchWorkers(threads: threads)
+    if workers == 1 {
+        body(0..<g.batch, 0, threads)
+        return
+    }
+    WorkerPool.shared.run(workers) { w in body(g.images(worker: w, of: workers), w, 1) }
+}
 
 /// One image's column matrix: the image itself when pointwise, else im2col into the workspace.
 @inline(__always)

@@ -64,6 +64,36 @@ public struct Conv2DGeometry: Hashable, Sendable {
     /// Floats of workspace the conv2d kernels need: one image's column
     /// matrix, (C·KH·KW, OH·OW), or 0 for a pointwise convolution.
     public var workspaceCount: Int { isPointwise ? 0 : colRows * colCols }
+
+    /// Workers the conv2d kernels split the batch over on `threads` threads:
+    /// each takes a contiguous run of whole images, with its own column
+    /// matrix, so every per-image GEMM is whole (no blocks). One when there
+    /// is a single image or too little work (under 2 × 2¹⁸ multiply-adds per
+    /// worker), and at most 4, as for GEMMs (GEMM.swift).
+    public func batchWorkers(threads: Int) -> Int {
+        guard threads > 1, batch > 1 else { return 1 }
+        let (perImage, o1) = filters.multipliedReportingOverflow(by: colRows)
+        let (macs, o2) = perImage.multipliedReportingOverflow(by: colCols)
+        let (total, o3) = macs.multipliedReportingOverflow(by: batch)
+        let work = (o1 || o2 || o3) ? Int.max : total
+        var workers = 1
+        while workers < min(threads, batch, GEMMSplit.maximumParts),
+              work / (workers + 1) >= 2 * GEMMSplit.minimumWorkPerPart { workers += 1 }
+        return workers
+    }
+
+    /// The images worker `w` of `workers` takes.
+    func images(worker w: Int, of workers: Int) -> Range<Int> {
+        batch * w / workers ..< batch * (w + 1) / workers
+    }
+
+    /// Floats of workspace the conv2d kernels need on `threads` threads: a
+    /// column matrix per worker, and for the filter gradient also a partial
+    /// weight gradient per worker but the first.
+    public func workspaceCount(threads: Int, filterGradient: Bool) -> Int {
+        let workers = batchWorkers(threads: threads)
+        return workers * workspaceCount + (filterGradient ? (workers - 1) * weightCount : 0)
+    }
 }
 
 // MARK: - Transposed convolution

@@ -47,8 +47,9 @@ extension Executable {
         return g
     }
 
-    /// The scratch bytes the plan's largest step needs.
-    static func workspaceBytes(_ plan: Plan) throws -> Int {
+    /// The scratch bytes the plan's largest step needs on `threads` threads
+    /// (a convolution's column matrices and partial gradients are per worker).
+    static func workspaceBytes(_ plan: Plan, threads: Int) throws -> Int {
         var most = 0
         for step in plan.steps {
             guard let s = OpCall(step) else { continue }
@@ -56,18 +57,18 @@ extension Executable {
             switch s.op {
             case let .conv(a):
                 let w = t(1)
-                let n = a.spatialRank == 2 ? try conv2d(a, x: t(0), filters: w[0], kernel: Array(w[2...])).workspaceCount
+                let n = a.spatialRank == 2 ? try conv2d(a, x: t(0), filters: w[0], kernel: Array(w[2...])).workspaceCount(threads: threads, filterGradient: false)
                     : try conv1d(a, x: t(0), filters: w[0], kernel: Array(w[2...])).workspaceCount
                 most = max(most, n * 4)
             case let .convInputGrad(a, size):
                 let (dy, w) = (t(0), t(1))
                 let x = [dy[0], w[1]] + size
-                let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: w[0], kernel: Array(w[2...])).workspaceCount
+                let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: w[0], kernel: Array(w[2...])).workspaceCount(threads: threads, filterGradient: false)
                     : try conv1d(a, x: x, filters: w[0], kernel: Array(w[2...])).workspaceCount
                 most = max(most, n * 4)
             case let .convFilterGrad(a, kernel):
                 let (x, dy) = (t(0), t(1))
-                let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount
+                let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount(threads: threads, filterGradient: true)
                     : try conv1d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount
                 most = max(most, n * 4)
             case let .poolGrad(p):

@@ -55,7 +55,7 @@ public final class Executable: @unchecked Sendable {
         self.store = store
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.arenaBytes, 64), alignment: 64)
         arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.arenaBytes, 64))
-        workspaceBytes = try Self.workspaceBytes(plan)
+        workspaceBytes = try Self.workspaceBytes(plan, threads: max(1, threads))
         workspace = UnsafeMutableRawPointer.allocate(byteCount: max(workspaceBytes, 64), alignment: 64)
         fusedScratchCount = Self.fusedScratchCount(plan, threads: max(1, threads))
         fusedScratch = UnsafeMutablePointer<Float>.allocate(capacity: max(fusedScratchCount, 16))
@@ -93,13 +93,14 @@ public final class Executable: @unchecked Sendable {
     /// store: its arena, its scratch workspace and its constants. Callers
     /// compare this with a memory limit before loading (allocation failure
     /// would abort the process, not throw).
-    public static func loadBytes(_ plan: Plan) throws -> (arena: Int, workspace: Int, constants: Int) {
+    /// `threads`: the thread count it will be loaded with (scratch is per worker).
+    public static func loadBytes(_ plan: Plan, threads: Int = 2) throws -> (arena: Int, workspace: Int, constants: Int) {
         var constants = 0
         for p in plan.persistent where p.kind == .constant { constants += max(p.type.byteCount, 4) }
         let patch = scratchBound(plan)
         // Beyond 2^40 elements the exact figure does not matter: no machine has it.
-        let workspace = patch > Double(Size.maxElements) ? Int(min(patch * 4, 0x1p62)) : max(try workspaceBytes(plan), 64)
-        return (max(plan.arenaBytes, 64), workspace + fusedScratchCount(plan, threads: 2) * 4, constants)
+        let workspace = patch > Double(Size.maxElements) ? Int(min(patch * 4, 0x1p62)) : max(try workspaceBytes(plan, threads: max(1, threads)), 64)
+        return (max(plan.arenaBytes, 64), workspace + fusedScratchCount(plan, threads: max(1, threads)) * 4, constants)
     }
 
     /// The largest im2col patch matrix (elements) any convolution of the
