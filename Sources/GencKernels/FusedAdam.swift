@@ -157,17 +157,19 @@ private struct Lane {
 }
 
 /// Computes `n` elements of the matched body into the registers its results
-/// store (rows of `tile` floats at `scratch`), reading each operand through
-/// `pointer` (nil: a constant). The interpreter's operations, in its order.
+/// store (rows of `tile` floats at `scratch`), reading each operand from
+/// its row of the tile (nil: the operand is a constant). The interpreter's
+/// operations, in its order.
 @inline(__always)
 func fusedAdamTile(_ a: FusedAdam, _ n: Int, _ tile: Int, _ scratch: UnsafeMutablePointer<Float>,
-                   _ pointer: (FusedProgram.Source) -> UnsafePointer<Float>?) {
-    func lane(_ s: FusedProgram.Source) -> Lane {
+                   g: UnsafePointer<Float>?, g1: UnsafePointer<Float>?, m: UnsafePointer<Float>?, v: UnsafePointer<Float>?,
+                   p: UnsafePointer<Float>?, stepSize: UnsafePointer<Float>?, bc2Sqrt: UnsafePointer<Float>?) {
+    func lane(_ s: FusedProgram.Source, _ row: UnsafePointer<Float>?) -> Lane {
         if case let .scalar(v) = s { return Lane(row: nil, value: v) }
-        return Lane(row: pointer(s), value: 0)
+        return Lane(row: row, value: 0)
     }
-    let g0 = a.gSum.map { lane($0.0) } ?? lane(a.g), g1 = a.gSum.map { lane($0.1) }
-    let m = lane(a.m), v = lane(a.v), p = lane(a.p), s = lane(a.stepSize), c = lane(a.bc2Sqrt)
+    let g0 = lane(a.gSum?.0 ?? a.g, g), g1 = a.gSum.map { lane($0.1, g1) }
+    let m = lane(a.m, m), v = lane(a.v, v), p = lane(a.p, p), s = lane(a.stepSize, stepSize), c = lane(a.bc2Sqrt, bc2Sqrt)
     let gOut = a.gRegister.map { scratch + $0 * tile }
     let mOut = scratch + a.mRegister * tile, vOut = scratch + a.vRegister * tile, pOut = scratch + a.pRegister * tile
     let factor = Vec8(repeating: a.lerpFactor), beta2 = Vec8(repeating: a.beta2)

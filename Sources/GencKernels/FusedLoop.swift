@@ -116,9 +116,9 @@ public struct FusedProgram {
         return rows <= tile ? tile / rows * rows : rows
     }
 
-    public var shape: [Int]
-    public var count: Int
-    public var reads: [Read]
+    public let shape: [Int]
+    public let count: Int
+    public let reads: [Read]
     /// Whether read k is the loop's own index (read in place).
     var contiguous: [Bool]
     /// The scratch row of each non-contiguous read, after the registers.
@@ -126,12 +126,14 @@ public struct FusedProgram {
     public let body: [Instruction]
     /// The body, when it is exactly an Adam update: run in one pass (FusedAdam.swift).
     let adam: FusedAdam?
-    public var results: [(register: Int, out: UnsafeMutablePointer<Float>)]
-    public var sinks: [Sink]
+    public let results: [(register: Int, out: UnsafeMutablePointer<Float>)]
+    public let sinks: [Sink]
     public let tile: Int
     /// Tiles run in order by one worker: all of them, or (with sinks) one
     /// slice of the outermost axis that no sink reduces.
     var tilesPerUnit: Int
+    /// The reads' and sinks' run layouts, for the per-tile code.
+    let runs: FusedRunStorage
 
     public init(shape: [Int], reads: [Read], body: [Instruction], results: [(register: Int, out: UnsafeMutablePointer<Float>)],
                 sinks: [Sink] = []) {
@@ -167,6 +169,7 @@ public struct FusedProgram {
             defer { row += 1 }
             return row
         }
+        runs = FusedRunStorage(reads: self.reads, gatherRow: gatherRow, sinks: sinks)
     }
 
     /// Scratch floats one worker needs: a row per register and per gathered read.
@@ -194,6 +197,49 @@ func collapsedRuns(_ shape: [Int], _ strides: [Int]) -> (shape: [Int], strides: 
     }
     if sh.isEmpty { (sh, st) = ([1], [0]) }
     return (sh, st)
+}
+
+/// A collapsed run layout (`collapsedRuns`) as plain pointers into storage
+/// the program owns: copying it retains nothing, so the per-tile code
+/// (gather, sinks) does no reference counting.
+struct RunView {
+    let shape: UnsafePointer<Int>
+    let strides: UnsafePointer<Int>
+    let rank: Int
+    let offset: Int
+    /// For a read: its buffer, and its scratch row when gathered (-1: read in place).
+    let base: UnsafePointer<Float>?
+    let gatherRow: Int
+}
+
+/// Owns the run layouts of one program's reads and sinks.
+final class FusedRunStorage: @unchecked Sendable {
+    let ints: UnsafeMutablePointer<Int>
+    let reads: UnsafeMutablePointer<RunView>
+    let sinks: UnsafeMutablePointer<RunView>
+
+    init(reads: [FusedProgram.Read], gatherRow: [Int], sinks: [FusedProgram.Sink]) {
+        let layouts = reads.map { ($0.runShape, $0.runStrides, $0.offset) } + sinks.map { ($0.runShape, $0.runStrides, 0) }
+        ints = .allocate(capacity: max(1, layouts.reduce(0) { $0 + 2 * $1.0.count }))
+        self.reads = .allocate(capacity: max(1, reads.count))
+        self.sinks = .allocate(capacity: max(1, sinks.count))
+        var at = 0
+        for (k, (shape, strides, offset)) in layouts.enumerated() {
+            (ints + at).initialize(from: shape, count: shape.count)
+            (ints + at + shape.count).initialize(from: strides, count: strides.count)
+            let isRead = k < reads.count
+            let view = RunView(shape: UnsafePointer(ints + at), strides: UnsafePointer(ints + at + shape.count), rank: shape.count,
+                               offset: offset, base: isRead ? reads[k].base : nil, gatherRow: isRead ? gatherRow[k] : -1)
+            if k < reads.count { (self.reads + k).initialize(to: view) } else { (self.sinks + k - reads.count).initialize(to: view) }
+            at += 2 * shape.count
+        }
+    }
+
+    deinit {
+        ints.deallocate()
+        reads.deallocate()
+        sinks.deallocate()
+    }
 }
 
 /// Runs `p` over all its elements. `seeds[k]` is the seed of random stream
@@ -262,31 +308,38 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
     let tile = p.tile
     let start = t * tile
     let n = min(tile, p.count - start)
-    for (k, row) in p.gatherRow.enumerated() where row >= 0 {
-        gather(p.reads[k], start: start, count: n, into: scratch + row * tile)
+    // Plain pointers only from here on: a closure over `p` would copy it,
+    // retaining its arrays, on every call.
+    let reads = UnsafePointer(p.runs.reads), readCount = p.reads.count
+    for k in 0..<readCount where reads[k].gatherRow >= 0 {
+        gather(reads[k].base!, reads[k], start: start, count: n, into: scratch + reads[k].gatherRow * tile)
     }
     @inline(__always) func pointer(_ s: FusedProgram.Source) -> UnsafePointer<Float>? {
         switch s {
-        case let .input(k): return p.contiguous[k] ? p.reads[k].base + start : UnsafePointer(scratch + p.gatherRow[k] * tile)
+        case let .input(k): return reads[k].gatherRow < 0 ? reads[k].base! + start : UnsafePointer(scratch + reads[k].gatherRow * tile)
         case let .register(r): return UnsafePointer(scratch + r * tile)
         case .scalar: return nil
         }
     }
-    if !checking, let adam = p.adam {
-        fusedAdamTile(adam, n, tile, scratch, pointer)
+    if !checking, let a = p.adam {
+        var g = pointer(a.g), g1: UnsafePointer<Float>? = nil
+        if let (first, second) = a.gSum { g = pointer(first); g1 = pointer(second) }
+        fusedAdamTile(a, n, tile, scratch, g: g, g1: g1, m: pointer(a.m), v: pointer(a.v),
+                      p: pointer(a.p), stepSize: pointer(a.stepSize), bc2Sqrt: pointer(a.bc2Sqrt))
     } else {
         bad = interpretTile(p, start, n, seeds, scratch, pointer, checkBelow: &checkBelow)
         if checking { return bad }
     }
     for r in p.results { (r.out + start).update(from: scratch + r.register * tile, count: n) }
-    for s in p.sinks {
-        if let x = pointer(s.source) {
-            accumulate(s, x, start: start, count: n)
-        } else if case let .scalar(v) = s.source {
+    for j in 0..<p.sinks.count {
+        let source = p.sinks[j].source, out = p.sinks[j].out, isMax = p.sinks[j].function == .max
+        if let x = pointer(source) {
+            accumulate(out, isMax, p.runs.sinks[j], x, start: start, count: n)
+        } else if case let .scalar(v) = source {
             // Not made by the planner (the verifier refuses it); on the stack, never allocated.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { b in
                 b.initialize(repeating: v)
-                accumulate(s, UnsafePointer(b.baseAddress!), start: start, count: n)
+                accumulate(out, isMax, p.runs.sinks[j], UnsafePointer(b.baseAddress!), start: start, count: n)
             }
         }
     }
@@ -364,12 +417,12 @@ public func firstNonFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Int? {
     return nil
 }
 
-/// Adds (or takes the max of) loop elements `start ..< start + count`, at `x`, into the sink's output.
-private func accumulate(_ s: FusedProgram.Sink, _ x: UnsafePointer<Float>, start: Int, count: Int) {
-    let isMax = s.function == .max
-    let st = s.runStrides[s.runStrides.count - 1]
-    forEachRun(s.runShape, s.runStrides, offset: 0, start: start, count: count) { done, at, run in
-        let src = x + done, dst = s.out + at
+/// Adds (or takes the max of) loop elements `start ..< start + count`, at `x`, into a sink's output `out`.
+@inline(__always)
+private func accumulate(_ out: UnsafeMutablePointer<Float>, _ isMax: Bool, _ runs: RunView, _ x: UnsafePointer<Float>, start: Int, count: Int) {
+    let st = runs.strides[runs.rank - 1]
+    forEachRun(runs, start: start, count: count) { done, at, run in
+        let src = x + done, dst = out + at
         if st == 0 {
             if isMax { let m = max8(src, run); if m > dst[0] { dst[0] = m } } else { dst[0] += sum8(src, run) }
         } else if isMax {
@@ -413,11 +466,12 @@ private func binaryLoop<F: BinaryFunction>(_: F.Type, _ a: FusedProgram.Source, 
     }
 }
 
-/// Elements `start ..< start + count` of the loop, read through `r`.
-private func gather(_ r: FusedProgram.Read, start: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-    let s = r.runStrides[r.runStrides.count - 1]
-    forEachRun(r.runShape, r.runStrides, offset: r.offset, start: start, count: count) { done, at, run in
-        let src = r.base + at, dst = out + done
+/// Elements `start ..< start + count` of the loop, read from `base` through `runs`.
+@inline(__always)
+private func gather(_ base: UnsafePointer<Float>, _ runs: RunView, start: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+    let s = runs.strides[runs.rank - 1]
+    forEachRun(runs, start: start, count: count) { done, at, run in
+        let src = base + at, dst = out + done
         if s == 1 {
             dst.update(from: src, count: run)
         } else if s == 0 {
@@ -433,8 +487,8 @@ private func gather(_ r: FusedProgram.Read, start: Int, count: Int, into out: Un
 /// `shape` that cover flat elements `start ..< start + count`: `run`
 /// elements from the `done`-th, at element `at` of `offset + Σ index·strides`.
 @inline(__always)
-private func forEachRun(_ shape: [Int], _ strides: [Int], offset: Int, start: Int, count: Int, _ body: (Int, Int, Int) -> Void) {
-    let rank = shape.count
+private func forEachRun(_ runs: RunView, start: Int, count: Int, _ body: (Int, Int, Int) -> Void) {
+    let (shape, strides, rank, offset) = (runs.shape, runs.strides, runs.rank, runs.offset)
     // The multi-index of `start` (on the stack: no allocation per tile).
     withUnsafeTemporaryAllocation(of: Int.self, capacity: rank) { index in
         var rest = start
