@@ -39,7 +39,7 @@ public struct CompiledModel: Sendable {
     /// Every parameter and state buffer a plan binds, by name.
     public var persistentNames: Set<String> {
         var names = Set<String>()
-        for p in plans.values { for b in p.persistent where b.kind != .constant { names.insert(b.name) } }
+        for p in plans.values { for b in p.persistent where b.kind.isModelState { names.insert(b.name) } }
         return names
     }
 

@@ -41,7 +41,7 @@ public struct Evaluator {
         }
         store.initialize(seed: seed, threads: threads)
         var missing: [String] = []
-        for e in store.entries where e.kind != .constant {
+        for e in store.entries where e.kind.isModelState {
             guard let t = weights[e.name] else {
                 if e.kind == .parameter { missing.append(e.name) }
                 continue

@@ -43,18 +43,20 @@ public enum FrontEnd {
         }
     }
 
-    /// Reads and validates the model file at `path`.
-    public static func load(path: String, options: SpecOptions = SpecOptions()) -> Result {
+    /// Reads and validates the model file at `path`. `shareSchedule: false`
+    /// leaves out `ScheduleSharing` (every training program computes all it
+    /// reads; for A/B measurements and tests).
+    public static func load(path: String, options: SpecOptions = SpecOptions(), shareSchedule: Bool = true) -> Result {
         switch SourceLoader.load(path: path) {
         case let .failure(d):
             return Result(file: nil, spec: nil, lowered: nil, diagnostics: [d])
         case let .success(file):
-            return load(file: file, options: options)
+            return load(file: file, options: options, shareSchedule: shareSchedule)
         }
     }
 
     /// Validates an in-memory model file.
-    public static func load(file: SourceFile, options: SpecOptions = SpecOptions()) -> Result {
+    public static func load(file: SourceFile, options: SpecOptions = SpecOptions(), shareSchedule: Bool = true) -> Result {
         let (root, yamlProblems) = YAMLReader().read(file)
         guard let root else { return Result(file: file, spec: nil, lowered: nil, diagnostics: yamlProblems) }
         let (spec, problems) = SpecValidator.validate(root, file: file, options: options)
@@ -89,7 +91,7 @@ public enum FrontEnd {
                 #else
                 let each = false
                 #endif
-                let r = try ModelOptimizer.optimize(lowered, verify: each)
+                let r = try ModelOptimizer.optimize(lowered, schedule: shareSchedule ? spec.train?.schedule.map(\.value) ?? [] : [], verify: each)
                 optimized = r.model
                 passRecords = r.records
                 verified = verify(r.model)

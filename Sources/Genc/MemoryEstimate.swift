@@ -29,12 +29,14 @@ public struct MemoryEstimate: Sendable {
     public var parameterBytes = 0
     /// Batchnorm running statistics (and later optimizer slots).
     public var stateBytes = 0
+    /// Values one program of a training step leaves for a later one (`ScheduleSharing`).
+    public var carriedBytes = 0
     public var programs: [ProgramBytes] = []
     /// The largest tensors of all the programs, largest first.
     public var largest: [Tensor] = []
 
     /// Everything: persistent buffers once, and every program's own buffers.
-    public var totalBytes: Int { Self.sum([parameterBytes, stateBytes] + programs.map(\.totalBytes)) }
+    public var totalBytes: Int { Self.sum([parameterBytes, stateBytes, carriedBytes] + programs.map(\.totalBytes)) }
     public var activationBytes: Int { Self.sum(programs.map(\.arenaBytes)) }
     public var workspaceBytes: Int { Self.sum(programs.map { Self.sum([$0.workspaceBytes, $0.constantBytes]) }) }
 
@@ -85,7 +87,11 @@ public struct MemoryEstimate: Sendable {
             }
         }
         for (_, (kind, bytes)) in persistent {
-            if kind == .parameter { parameterBytes += bytes } else { stateBytes += bytes }
+            switch kind {
+            case .parameter: parameterBytes += bytes
+            case .state, .constant: stateBytes += bytes
+            case .carried: carriedBytes += bytes
+            }
         }
         var seen = Set<String>()
         largest = candidates.sorted { $0.bytes > $1.bytes }.filter { seen.insert($0.description).inserted }.prefix(3).map { $0 }
@@ -98,6 +104,7 @@ public struct MemoryEstimate: Sendable {
             case .parameter: return "parameter '\(p.name)' \(t)"
             case .state: return "state '\(p.name)' \(t)"
             case .constant: return "constant \(t) in \(plan.name)"
+            case .carried: return "carried value '\(p.name)' \(t)"
             }
         }
         if let input = plan.inputs.first(where: { $0.slot == i }) { return "input '\(input.name)' \(t) of \(plan.name)" }

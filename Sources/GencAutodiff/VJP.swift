@@ -21,7 +21,7 @@ extension Emitter {
     /// the files beside this one, by op family.
     mutating func vjp(_ a: VJPArguments) throws -> [Value?] {
         switch a.node.op {
-        case .input, .parameter, .state, .constant, .random:
+        case .input, .parameter, .state, .carried, .constant, .random:
             // Leaves have no operands; a random draw is a fixed value of the run.
             return []
         case let .unary(f): return [try unaryVJP(f, a)]

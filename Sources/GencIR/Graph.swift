@@ -95,7 +95,7 @@ public struct Graph: Hashable, Sendable {
 
     static func leafName(_ op: Op) -> String? {
         switch op {
-        case let .input(n), let .parameter(n), let .state(n): return n
+        case let .input(n), let .parameter(n), let .state(n), let .carried(n): return n
         default: return nil
         }
     }
@@ -104,6 +104,7 @@ public struct Graph: Hashable, Sendable {
     public var parameters: [(name: String, type: TensorType)] { leafList { if case let .parameter(n) = $0 { return n } else { return nil } } }
     public var inputs: [(name: String, type: TensorType)] { leafList { if case let .input(n) = $0 { return n } else { return nil } } }
     public var states: [(name: String, type: TensorType)] { leafList { if case let .state(n) = $0 { return n } else { return nil } } }
+    public var carried: [(name: String, type: TensorType)] { leafList { if case let .carried(n) = $0 { return n } else { return nil } } }
 
     private func leafList(_ f: (Op) -> String?) -> [(name: String, type: TensorType)] {
         nodes.compactMap { n in f(n.op).map { ($0, n.type) } }

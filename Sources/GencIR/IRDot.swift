@@ -213,6 +213,7 @@ public enum IRDot {
         static func leafScopeName(_ op: Op) -> String? {
             if case let .parameter(n) = op { return n }
             if case let .state(n) = op { return n }
+            if case let .carried(n) = op { return n }
             return nil
         }
     }
@@ -237,6 +238,7 @@ public enum IRDot {
         if case .input = op { return ", fillcolor=\"#cfe2ff\"" }
         if case .parameter = op { return ", fillcolor=\"#ffe8b0\"" }
         if case .state = op { return ", fillcolor=\"#f0e0c0\"" }
+        if case .carried = op { return ", fillcolor=\"#e0d0f0\"" }
         if case .constant = op { return ", fillcolor=\"#eeeeee\"" }
         if case .random = op { return ", fillcolor=\"#eeeeee\"" }
         return op.fusionKind >= .outElementwiseFusable ? ", fillcolor=\"#ffd6d6\"" : ""

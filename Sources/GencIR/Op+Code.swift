@@ -4,7 +4,7 @@
 /// test can iterate every kind of op (`OpCode.allCases`) and fail when one
 /// has no check; `Op.code` is the exhaustive map.
 public enum OpCode: String, CaseIterable, Sendable {
-    case input, parameter, state, constant, randomNormal, randomUniform
+    case input, parameter, state, carried, constant, randomNormal, randomUniform
     case negate, exp, log, sqrt, rsqrt, abs, tanh, sigmoid, relu, softplus, square, reciprocal, gelu, geluDerivative, leakyRelu
     case add, subtract, multiply, divide, power, maximum, minimum, greater
     case matmul, conv1d, conv2d, convInputGrad, convFilterGrad, maxPool, averagePool, maxPoolGrad, averagePoolGrad
@@ -19,6 +19,7 @@ extension Op {
         case .input: return .input
         case .parameter: return .parameter
         case .state: return .state
+        case .carried: return .carried
         case .constant: return .constant
         case let .random(d, _):
             switch d {
@@ -91,7 +92,7 @@ extension Op {
     public var isPure: Bool {
         switch self {
         case .random: return false
-        case .input, .parameter, .state, .constant, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad,
+        case .input, .parameter, .state, .carried, .constant, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad,
              .reduce, .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
             return true
         }
@@ -103,7 +104,7 @@ extension Op {
     /// piecewise constant in x). Leaves have no operands.
     public func isDifferentiable(operand i: Int) -> Bool {
         switch self {
-        case .input, .parameter, .state, .constant, .random: return false
+        case .input, .parameter, .state, .carried, .constant, .random: return false
         case let .binary(f): return f != .greater
         case .gather, .scatterAdd: return i == 0
         case .oneHot: return false
@@ -123,7 +124,7 @@ extension Op {
     public var readsElementwise: Bool {
         switch self {
         case .unary, .binary: return true
-        case .input, .parameter, .state, .constant, .random, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
+        case .input, .parameter, .state, .carried, .constant, .random, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce,
              .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
             return false
         }

@@ -24,7 +24,7 @@ public enum FusionKind: Int, Comparable, Sendable {
 extension Op {
     public var fusionKind: FusionKind {
         switch self {
-        case .input, .parameter, .state, .constant: return .leaf
+        case .input, .parameter, .state, .carried, .constant: return .leaf
         case .unary, .random: return .elementwise
         case .binary, .broadcast: return .broadcast
         case .reshape, .transpose, .slice, .unslice, .concat, .oneHot: return .injective

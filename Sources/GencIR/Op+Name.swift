@@ -16,6 +16,7 @@ extension Op {
         case .input: return "input"
         case .parameter: return "parameter"
         case .state: return "state"
+        case .carried: return "carried"
         case .constant: return "constant"
         case let .random(d, _):
             switch d {
@@ -48,7 +49,7 @@ extension Op {
     /// The op's attributes, in fixed order.
     public var attributes: [(String, Attribute)] {
         switch self {
-        case let .input(n), let .parameter(n), let .state(n): return [("name", .string(n))]
+        case let .input(n), let .parameter(n), let .state(n), let .carried(n): return [("name", .string(n))]
         case let .constant(v): return [("value", .double(v))]
         case let .random(d, stream):
             switch d {
@@ -107,6 +108,7 @@ extension Op {
         case "input": self = .input(try string("name"))
         case "parameter": self = .parameter(try string("name"))
         case "state": self = .state(try string("name"))
+        case "carried": self = .carried(try string("name"))
         case "constant": self = .constant(try double("value"))
         case "random_normal": self = .random(.normal(mean: try double("mean"), std: try double("std")), stream: try int("stream"))
         case "random_uniform": self = .random(.uniform(low: try double("low"), high: try double("high")), stream: try int("stream"))

@@ -4,7 +4,7 @@ extension Op {
     /// Whether the op's type is given at construction (leaves) rather than inferred.
     public var isLeaf: Bool {
         switch self {
-        case .input, .parameter, .state, .constant, .random: return true
+        case .input, .parameter, .state, .carried, .constant, .random: return true
         default: return false
         }
     }
@@ -12,7 +12,7 @@ extension Op {
     /// The number of operands the op takes.
     public var arity: Int {
         switch self {
-        case .input, .parameter, .state, .constant, .random: return 0
+        case .input, .parameter, .state, .carried, .constant, .random: return 0
         case .unary, .reduce, .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .broadcast, .pool, .oneHot: return 1
         case .binary, .matmul, .conv, .convInputGrad, .convFilterGrad, .poolGrad, .gather, .scatterAdd: return 2
         case .concat: return -1  // two or more
@@ -26,7 +26,7 @@ extension Op {
             throw ShapeError("\(name) takes \(arity) operand\(arity == 1 ? "" : "s"), got \(t.count)")
         }
         switch self {
-        case .input, .parameter, .state:
+        case .input, .parameter, .state, .carried:
             guard let given else { throw ShapeError("\(name) needs a declared type") }
             return given
         case .constant, .random:

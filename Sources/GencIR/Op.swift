@@ -11,6 +11,10 @@ public enum Op: Hashable, Sendable {
     case parameter(String)
     /// Persistent non-trainable state (`running_mean`).
     case state(String)
+    /// A value an earlier program of the same training step computed, read
+    /// from the persistent buffer of that name (`ScheduleSharing`): the
+    /// generator update reads the G(z) the discriminator update made.
+    case carried(String)
     /// Every element equal to this value.
     case constant(Double)
     /// Fresh random numbers each run of the program; `stream` keeps the

@@ -9,7 +9,7 @@ public enum Pruning {
         var leafOf: [String: Int] = [:]
         for (i, n) in nodes.enumerated() {
             switch n.op {
-            case let .parameter(name), let .state(name): leafOf[name] = i
+            case let .parameter(name), let .state(name), let .carried(name): leafOf[name] = i
             default: break
             }
         }

@@ -51,9 +51,10 @@ public enum Verifier {
                 problems.append("update of '\(u.name)' refers to undefined \(u.value)")
                 continue
             }
-            // A persistent leaf: state (running statistics, optimizer slots) or a parameter (an optimizer step).
-            guard let (_, t) = leafTypes["state \(u.name)"] ?? leafTypes["parameter \(u.name)"] else {
-                problems.append("update of '\(u.name)': no state or parameter of that name is read by the graph")
+            // A persistent leaf: state (running statistics, optimizer slots), a parameter (an optimizer step)
+            // or a carried value (written for a later program of the step).
+            guard let (_, t) = leafTypes["state \(u.name)"] ?? leafTypes["parameter \(u.name)"] ?? leafTypes["carried \(u.name)"] else {
+                problems.append("update of '\(u.name)': no state, parameter or carried value of that name is in the graph")
                 continue
             }
             if t != g.nodes[u.value.id].type { problems.append("update of '\(u.name)' has type \(g.nodes[u.value.id].type), the leaf is \(t)") }

@@ -61,7 +61,7 @@ public enum ConstantFolding {
     /// value say why.
     static func value(_ op: Op, _ x: [Double], operands t: [TensorType]) -> Double? {
         switch op {
-        case .input, .parameter, .state, .constant, .random:
+        case .input, .parameter, .state, .carried, .constant, .random:
             return nil  // leaves: nothing to fold
         case let .unary(f):
             return unary(f, x[0])

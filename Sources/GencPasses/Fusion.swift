@@ -42,7 +42,7 @@ public enum Fusion {
     static func role(_ n: Node) -> Role {
         let f32 = n.type.dtype == .f32
         switch n.op {
-        case .input, .parameter, .state, .constant: return .none
+        case .input, .parameter, .state, .carried, .constant: return .none
         case .reshape: return .view
         case .unary, .binary, .random, .oneHot: return f32 ? .member : .single
         case .slice, .transpose, .broadcast: return f32 ? .affineRead : .single

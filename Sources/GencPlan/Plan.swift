@@ -13,7 +13,19 @@ public enum Initializer: Hashable, Sendable {
 /// A tensor that lives across steps: a parameter, a state, or a constant
 /// materialised once at load.
 public struct PersistentBuffer: Hashable, Sendable {
-    public enum Kind: String, Hashable, Sendable { case parameter, state, constant }
+    /// `carried`: a value one program of a training step writes and a later
+    /// one reads (`ScheduleSharing`); not model state, never saved.
+    public enum Kind: String, Hashable, Sendable {
+        case parameter, state, constant, carried
+        /// Parameters and state: what checkpoints save and load, what
+        /// initialisation and export are about.
+        public var isModelState: Bool {
+            switch self {
+            case .parameter, .state: return true
+            case .constant, .carried: return false
+            }
+        }
+    }
     public var name: String
     public var kind: Kind
     public var type: TensorType

@@ -522,7 +522,7 @@ struct PlanJSONDecoder {
         case let .convInputGrad(a, s), let .convFilterGrad(a, s):
             conv = a
             sizes = s
-        case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .poolGrad, .reduce, .softmax, .logSoftmax,
+        case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .matmul, .pool, .poolGrad, .reduce, .softmax, .logSoftmax,
              .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
             return
         }
@@ -543,7 +543,7 @@ struct PlanJSONDecoder {
         case let .binary(b): return .binary(b)
         case let .random(d, stream): return .random(d, stream: stream)
         case let .oneHot(depth): return .oneHot(depth: depth)
-        case .input, .parameter, .state, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce, .softmax,
+        case .input, .parameter, .state, .carried, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad, .reduce, .softmax,
              .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd:
             throw fail(path, "a fused loop computes unary, binary, random and one_hot functions, not \(o.name)")
         }
@@ -691,7 +691,7 @@ struct PlanJSONDecoder {
             let pf = try object(x, p, ["name", "kind", "type", "init"])
             let kindName = try string(pf["kind"], p + ".kind")
             guard let kind = PersistentBuffer.Kind(rawValue: kindName) else {
-                throw fail(p + ".kind", "unknown kind \(PlanFile.quoted(kindName)) (expected parameter, state or constant)")
+                throw fail(p + ".kind", "unknown kind \(PlanFile.quoted(kindName)) (expected parameter, state, constant or carried)")
             }
             persistent.append(PersistentBuffer(name: try string(pf["name"], p + ".name"), kind: kind, type: try type(pf["type"], p + ".type"),
                                                initializer: try initializer(pf["init"], p + ".init")))

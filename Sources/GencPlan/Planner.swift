@@ -65,7 +65,7 @@ public enum Planner {
         case .convFilterGrad:
             // dy elements × C·K.
             return saturating([2, inputs[1].elementCount] + output.shape.dropFirst())
-        case .input, .parameter, .state, .constant, .random, .unary, .binary, .pool, .poolGrad, .reduce, .softmax, .logSoftmax,
+        case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .pool, .poolGrad, .reduce, .softmax, .logSoftmax,
              .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
             return 0
         }
@@ -149,6 +149,9 @@ public enum Planner {
                 slots.append(persistentSlot(name, .parameter, n.type, initializer(name, .parameter, n.type)))
             case let .state(name):
                 slots.append(persistentSlot(name, .state, n.type, initializer(name, .state, n.type)))
+            case let .carried(name):
+                // Written by the program that carries it before any reader runs.
+                slots.append(persistentSlot(name, .carried, n.type, .constant(0)))
             case let .constant(v):
                 slots.append(persistentSlot("constant.\(i)", .constant, n.type, .constant(v)))
             case let .input(name):
@@ -208,8 +211,8 @@ public enum Planner {
             if case let .persistent(k) = slots[leaf].storage { slots[v].storage = .persistent(k) }
         }
         let updates = try g.updates.map { u -> Plan.PersistentUpdate in
-            guard let k = persistentIndex["parameter:\(u.name)"] ?? persistentIndex["state:\(u.name)"] else {
-                throw PlanError("program '\(g.name)' updates '\(u.name)', which is not a parameter or state it reads")
+            guard let k = persistentIndex["parameter:\(u.name)"] ?? persistentIndex["state:\(u.name)"] ?? persistentIndex["carried:\(u.name)"] else {
+                throw PlanError("program '\(g.name)' updates '\(u.name)', which is not a parameter, state or carried value of the program")
             }
             guard u.value.id >= 0, u.value.id < slots.count, slots[u.value.id].type == persistent[k].type else {
                 throw PlanError("program '\(g.name)' updates '\(u.name)' (\(persistent[k].type)) with a value of another type")
@@ -356,7 +359,7 @@ public enum Planner {
                 let strides = loop.indices.map { reduced.contains($0) ? 0 : kept[$0] }
                 reductions.append(FusedReduction(function: f, operand: operand(x), strides: strides, node: n))
                 continue
-            case .input, .parameter, .state, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad,
+            case .input, .parameter, .state, .carried, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad, .pool, .poolGrad,
                  .softmax, .logSoftmax, .reshape, .unslice, .concat, .gather, .scatterAdd:
                 throw PlanError("\(node.op.name) (node %\(n)) cannot be part of a fused loop (a fusion bug)")
             }
@@ -408,7 +411,7 @@ public enum Planner {
         var leafOf: [String: Int] = [:]
         for (i, n) in g.nodes.enumerated() {
             switch n.op {
-            case let .parameter(name), let .state(name): leafOf[name] = i
+            case let .parameter(name), let .state(name), let .carried(name): leafOf[name] = i
             default: break
             }
         }

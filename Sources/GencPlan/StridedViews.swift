@@ -29,7 +29,7 @@ extension Planner {
         guard gr.kind == .fused, gr.nodes.count == 1, g.nodes[gr.nodes[0]].type.dtype == .f32 else { return false }
         switch g.nodes[gr.nodes[0]].op {
         case .slice, .transpose, .broadcast: return true
-        case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad,
+        case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad,
              .pool, .poolGrad, .reduce, .softmax, .logSoftmax, .reshape, .unslice, .concat, .gather, .scatterAdd, .oneHot:
             return false
         }
@@ -123,7 +123,7 @@ extension Planner {
             return Layout(root: x.root, offset: x.offset, strides: read.strides)
         case .reshape:
             return reshapedStrides(x.strides, from: inShape, to: n.type.shape).map { Layout(root: x.root, offset: x.offset, strides: $0) }
-        case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad,
+        case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .matmul, .conv, .convInputGrad, .convFilterGrad,
              .pool, .poolGrad, .reduce, .softmax, .logSoftmax, .unslice, .concat, .gather, .scatterAdd, .oneHot:
             return nil
         }

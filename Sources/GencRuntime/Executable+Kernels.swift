@@ -73,7 +73,7 @@ extension Executable {
                 most = max(most, n * 4)
             case let .poolGrad(p):
                 most = max(most, try pool(p, x: t(0)).outputCount * 8)
-            case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .reduce, .softmax, .logSoftmax,
+            case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .matmul, .pool, .reduce, .softmax, .logSoftmax,
                  .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
                 break
             }
@@ -197,7 +197,7 @@ extension Executable {
         let ws = workspace.assumingMemoryBound(to: Float.self)
         let state = self.state
         switch op {
-        case .input, .parameter, .state, .constant:
+        case .input, .parameter, .state, .carried, .constant:
             throw RuntimeError("a leaf (\(op.name)) cannot be a step")
         case let .random(dist, stream):
             let y = f32(out)

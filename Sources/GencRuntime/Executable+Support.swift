@@ -50,7 +50,7 @@ extension Executable {
                 }
             case .broadcast:
                 if plan.slots[s.output].type.dtype != .f32 { refuse("broadcasting i32 values is not supported") }
-            case .input, .parameter, .state, .constant, .random, .unary, .binary, .reduce, .softmax,
+            case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .reduce, .softmax,
                  .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .gather, .scatterAdd, .oneHot:
                 break
             }

@@ -115,7 +115,7 @@ public final class Executable: @unchecked Sendable {
             switch s.op {
             case .conv, .convInputGrad: filter = plan.slots[s.inputs[1]].type.shape
             case .convFilterGrad: filter = plan.slots[s.output].type.shape
-            case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .pool, .poolGrad, .reduce, .softmax,
+            case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .matmul, .pool, .poolGrad, .reduce, .softmax,
                  .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
                 continue
             }

@@ -82,7 +82,7 @@ public final class ParameterStore: @unchecked Sendable {
     /// The first parameter or state element (in entry order) that is NaN or
     /// ±∞, or nil: checked before a checkpoint is written.
     public func firstNonFinite() -> (name: String, kind: PersistentBuffer.Kind, element: Int, value: Float)? {
-        for e in entries where e.kind != .constant && e.type.dtype == .f32 {
+        for e in entries where e.kind.isModelState && e.type.dtype == .f32 {
             let p = UnsafePointer(e.pointer.assumingMemoryBound(to: Float.self))
             if let i = GencKernels.firstNonFinite(p, e.type.elementCount) { return (e.name, e.kind, i, p[i]) }
         }

@@ -39,6 +39,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print JSON (on failure, the diagnostics as `check --json` prints them).") var json = false
     @Flag(help: "Time the unoptimized plans (every op its own kernel, no views, no in-place reuse, node order), to compare with the optimized ones in one run.")
     var unoptimized = false
+    @Flag(help: "Compile without schedule sharing (each training program of a step computes everything it reads, the generator forward of a GAN twice), to measure what sharing buys. Implied by --unoptimized.")
+    var noScheduleSharing = false
 
     var threads: Int { threading.threads }
 
@@ -94,7 +96,8 @@ struct Bench: ParsableCommand {
         Threads.configure(threads)
         if let n = sgemm { return benchSGEMM(n) }
         guard let file else { return }
-        let compiled = try Output.compiled(file: file, dims: dims, json: json, planOptions: unoptimized ? .unoptimized : nil)
+        let compiled = try Output.compiled(file: file, dims: dims, json: json, planOptions: unoptimized ? .unoptimized : nil,
+                                          shareSchedule: !(unoptimized || noScheduleSharing))
         let spec = compiled.spec
         do {
             let schedule = spec.train?.schedule.map(\.value) ?? spec.objectives.map(\.name)

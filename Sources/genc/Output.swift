@@ -40,11 +40,13 @@ enum Output {
     /// model's YAML, stored in the file, is validated again for its data,
     /// training and sampling sections). Diagnostics are printed as by
     /// `loaded`. `planOptions` re-plans a YAML model's programs (bench
-    /// --unoptimized).
-    static func compiled(file: String, dims: [String], json: Bool = false, planOptions: PlanOptions? = nil) throws -> CompiledModel {
+    /// --unoptimized); `shareSchedule: false` compiles without
+    /// `ScheduleSharing` (bench --no-schedule-sharing).
+    static func compiled(file: String, dims: [String], json: Bool = false, planOptions: PlanOptions? = nil, shareSchedule: Bool = true) throws -> CompiledModel {
         if PlanFileLoader.isPlanFile(path: file) {
             if !dims.isEmpty { throw ValidationError("--dim applies when compiling: '\(file)' is a plan file; recompile the YAML with genc compile --dim") }
             if planOptions != nil { throw ValidationError("--unoptimized re-plans a model's programs; give the YAML file, not a plan file") }
+            if !shareSchedule { throw ValidationError("--no-schedule-sharing recompiles a model; give the YAML file, not a plan file") }
             let r = PlanFileLoader.load(path: file)
             diagnostics(r.diagnostics)
             guard let c = r.compiled else {
@@ -53,7 +55,7 @@ enum Output {
             }
             return c
         }
-        let result = FrontEnd.load(path: file, options: ModelOptions.specOptions(dims))
+        let result = FrontEnd.load(path: file, options: ModelOptions.specOptions(dims), shareSchedule: shareSchedule)
         let (spec, _) = try loaded(result, json: json)
         if let o = planOptions, let m = result.optimized {
             do { return try CompiledModel(spec: spec, model: m, plans: [:], options: o) } catch { throw fail(error, file: file, json: json) }

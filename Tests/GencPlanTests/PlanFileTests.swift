@@ -561,7 +561,7 @@ final class PlanFileTests: XCTestCase {
                 edits += [[0, 3], [3], [3, 3, 3], [-3, 3]].map { ("step \(k) kernel size \($0)", .convFilterGrad(a, kernelSize: $0)) }
             case .pool: edits += pools.map { ("step \(k) pool", .pool($0)) }
             case .poolGrad: edits += pools.map { ("step \(k) pool grad", .poolGrad($0)) }
-            case .input, .parameter, .state, .constant, .random, .unary, .binary, .matmul, .reduce, .softmax, .logSoftmax,
+            case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .matmul, .reduce, .softmax, .logSoftmax,
                  .reshape, .transpose, .slice, .unslice, .concat, .broadcast, .gather, .scatterAdd, .oneHot:
                 continue
             }

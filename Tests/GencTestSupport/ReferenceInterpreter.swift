@@ -97,7 +97,7 @@ public enum ReferenceInterpreter {
         }
         switch op {
         // Leaves
-        case let .input(name), let .parameter(name), let .state(name):
+        case let .input(name), let .parameter(name), let .state(name), let .carried(name):
             guard let v = leaves[name] else { throw ReferenceError("no value given for leaf '\(name)'") }
             return try leafValue(v, node.type, "leaf '\(name)'")
         case let .constant(c):

@@ -47,7 +47,7 @@ public struct Checkpoint: Sendable {
     /// metadata and history, written atomically to `path`.
     public func write(store: ParameterStore, to path: String) throws {
         var tensors: [(String, SafeTensors.Tensor)] = []
-        for e in store.entries where e.kind != .constant {
+        for e in store.entries where e.kind.isModelState {
             let floats = UnsafeBufferPointer(start: e.pointer.assumingMemoryBound(to: Float.self), count: e.type.elementCount)
             tensors.append((e.name, SafeTensors.Tensor(f32: Array(floats), shape: e.type.shape)))
         }
@@ -92,21 +92,21 @@ public struct Checkpoint: Sendable {
     /// restores everything or nothing).
     public static func restore(_ store: ParameterStore, from file: SafeTensors, path: String) throws {
         var problems: [String] = []
-        for e in store.entries where e.kind != .constant {
+        for e in store.entries where e.kind.isModelState {
             guard let t = file[e.name] else { problems.append("'\(e.name)' is missing"); continue }
             guard t.dtype == .f32, t.shape == e.type.shape else {
                 problems.append("'\(e.name)' is \(t.dtype.rawValue) \(t.shape), the model has f32 \(e.type.shape)")
                 continue
             }
         }
-        let known = Set(store.entries.map(\.name))
+        let known = Set(store.entries.filter { $0.kind.isModelState }.map(\.name))
         for (name, _) in file.tensors where !known.contains(name) && !name.hasPrefix(historyPrefix) {
             problems.append("'\(name)' is not a parameter or state of this model")
         }
         guard problems.isEmpty else {
             throw RuntimeError("'\(path)' does not fit this model: \(problems.prefix(4).joined(separator: "; "))\(problems.count > 4 ? "; and \(problems.count - 4) more" : "")")
         }
-        for e in store.entries where e.kind != .constant {
+        for e in store.entries where e.kind.isModelState {
             if let floats = file[e.name]?.floats { try store.set(e.name, kind: e.kind, floats: floats) }
         }
     }
