@@ -100,6 +100,11 @@ final class OpGradientTests: XCTestCase {
             let p = try b.parameter("p", [2, 3])
             b.leaves["s"] = ReferenceTensor(shape: [2, 3], values: b.rng.values(6, -1, 1))
             return one("state", try b.op(.binary(.multiply), [p, try b.op(.state("s"), type: .f32([2, 3]))]))
+        case .carried:
+            // A value an earlier program computed: a constant of this one, like state.
+            let p = try b.parameter("p", [2, 3])
+            b.leaves["c"] = ReferenceTensor(shape: [2, 3], values: b.rng.values(6, -1, 1))
+            return one("carried", try b.op(.binary(.multiply), [p, try b.op(.carried("c"), type: .f32([2, 3]))]))
         case .constant:
             let p = try b.parameter("p", [2, 3])
             return one("constant", try b.op(.binary(.multiply), [p, try b.op(.constant(3), type: .f32([]))]))

@@ -91,6 +91,17 @@ final class PlanFileTests: XCTestCase {
           output "nll" = %5
         }
         """,
+        """
+        graph "carry" {
+          %0 = input {name: "z"} : f32[2, 3]
+          %1 = carried {name: "carry.b.0"} : f32[2, 3]
+          %2 = tanh %0 : f32[2, 3]
+          %3 = carried {name: "carry.b.1"} : f32[2, 3]
+          %4 = multiply %1, %3 : f32[2, 3]
+          output "y" = %4
+          update "carry.b.0" = %2
+        }
+        """,
     ]
 
     func plan(_ ir: String, _ options: PlanOptions) throws -> Plan {
@@ -100,6 +111,7 @@ final class PlanFileTests: XCTestCase {
             switch kind {
             case .parameter: return .uniform(bound: 1 / Double(name.count + 2).squareRoot())
             case .state: return .constant(-0.0)
+            case .carried: return .constant(0)
             case .constant: return .normal(std: 0.02)
             }
         }

@@ -23,6 +23,7 @@ final class ReferenceInterpreterTests: XCTestCase {
         var ints: [String: [Int32]] = [:]
         var parameters: [String: [Float]] = [:]
         var states: [String: [Float]] = [:]
+        var carried: [String: [Float]] = [:]
         /// The graph the interpreter evaluates when the runtime cannot run
         /// the form under test (same inputs, same output names).
         var reference: Graph?
@@ -65,6 +66,10 @@ final class ReferenceInterpreterTests: XCTestCase {
         func state(_ name: String, _ shape: [Int]) throws -> Value {
             ex.states[name] = Self.data(name, count: shape.reduce(1, *), -1, 1, whole: false)
             return try g.add(.state(name), type: .f32(shape))
+        }
+        func carried(_ name: String, _ shape: [Int]) throws -> Value {
+            ex.carried[name] = Self.data(name, count: shape.reduce(1, *), -1, 1, whole: false)
+            return try g.add(.carried(name), type: .f32(shape))
         }
         func constant(_ v: Double, _ shape: [Int]) throws -> Value { try g.add(.constant(v), type: .f32(shape)) }
         /// A random node, made an output (`random.ID`) so its draw can be read back.
@@ -223,6 +228,14 @@ final class ReferenceInterpreterTests: XCTestCase {
                                     try b.op(.reduce(.mean, axes: [0], keepDims: false), x))
                 b.out(next, "next")
                 b.g.updates = [NamedValue("running_mean", next)]
+            }]
+        case .carried:
+            // Read as the earlier program left it; written for the next one (read back from the store).
+            return [try example("carried read and written") { b in
+                let x = try b.input("x", [2, 3]), c = try b.carried("carry.b.0", [2, 3])
+                b.out(try b.op(.binary(.multiply), x, c), "y")
+                _ = try b.carried("carry.b.1", [2, 3])
+                b.g.updates = [NamedValue("carry.b.1", try b.op(.unary(.tanh), x))]
             }]
         case .constant:
             return [try example("constants") { b in
@@ -447,6 +460,7 @@ final class ReferenceInterpreterTests: XCTestCase {
         for (n, v) in ex.ints { try e.setInput(n, ints: v) }
         for (n, v) in ex.parameters { try store.set(n, kind: .parameter, floats: v) }
         for (n, v) in ex.states { try store.set(n, kind: .state, floats: v) }
+        for (n, v) in ex.carried { try store.set(n, kind: .carried, floats: v) }
         do {
             try e.run(seed: 11)
             XCTAssertFalse(ex.badIDs, "\(ex.label): the runtime did not report the out-of-range ids")
@@ -465,6 +479,7 @@ final class ReferenceInterpreterTests: XCTestCase {
                 if let k = ex.ints[name] { leaves[name] = ReferenceTensor(shape: node.type.shape, values: k.map(Double.init)) }
             case let .parameter(name): leaves[name] = ex.parameters[name].map { Self.reference(node.type, $0) }
             case let .state(name): leaves[name] = ex.states[name].map { Self.reference(node.type, $0) }
+            case let .carried(name): leaves[name] = ex.carried[name].map { Self.reference(node.type, $0) }
             case let .random(d, _):
                 let draw = try XCTUnwrap(e.output("random.\(i)"), "\(ex.label): random node %\(i) is not an output")
                 XCTAssertEqual(draw.type, node.type, "\(ex.label): random node %\(i)")
@@ -489,7 +504,7 @@ final class ReferenceInterpreterTests: XCTestCase {
         if !g.updates.isEmpty {
             let updated = try ReferenceInterpreter.updates(r, leaves: leaves, random: random)
             for u in g.updates {
-                let kind: PersistentBuffer.Kind = ex.states[u.name] != nil ? .state : .parameter
+                let kind: PersistentBuffer.Kind = ex.states[u.name] != nil ? .state : ex.carried[u.name] != nil ? .carried : .parameter
                 let got = try XCTUnwrap(store.floats(u.name, kind: kind), "\(ex.label): no stored '\(u.name)'")
                 let want = try XCTUnwrap(updated[u.name])
                 let (err, bound, at) = Self.compare(got.map(Double.init), want.values)

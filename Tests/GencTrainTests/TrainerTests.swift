@@ -124,6 +124,37 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(lines[9].contains("\"step\":10"), String(lines[9]))
     }
 
+    /// `ScheduleSharing` makes g_loss read the generator forward d_loss
+    /// computed: after training, every weight, moment and running
+    /// statistic equals the unshared pipeline's to float rounding, the
+    /// losses too, and the carried buffers stay out of the checkpoint.
+    func testSharingTheGeneratorForwardChangesOnlyRounding() throws {
+        let data = try Self.dataDirectory()
+        let text = Self.ganModel(dataDirectory: data)
+        let shared = try load(text)
+        let plain = FrontEnd.load(file: SourceFile(path: "t.yaml", text: text), shareSchedule: false)
+        XCTAssertFalse(try XCTUnwrap(shared.optimized?.program("train.g_loss")).graph.carried.isEmpty)
+        XCTAssertTrue(try XCTUnwrap(plain.optimized?.program("train.g_loss")).graph.carried.isEmpty)
+        let out = try Self.temporaryDirectory()
+        let a = try trainer(shared, out: out, steps: 8)
+        let b = try trainer(plain, out: try Self.temporaryDirectory(), steps: 8)
+        let la = try a.run().losses, lb = try b.run().losses
+        XCTAssertTrue(a.store.entries.contains { $0.kind == .carried })
+        XCTAssertEqual(la.map(\.name), lb.map(\.name))
+        for (x, y) in zip(la, lb) { XCTAssertEqual(x.value, y.value, accuracy: 1e-5 * max(1, abs(y.value)), x.name) }
+        var worst = 0.0
+        var compared = 0
+        for e in b.store.entries where e.kind.isModelState {
+            let want = try XCTUnwrap(b.store.floats(e.name, kind: e.kind)), got = try XCTUnwrap(a.store.floats(e.name, kind: e.kind), e.name)
+            for (x, y) in zip(got, want) { worst = max(worst, Double(abs(x - y)) / max(1, Double(abs(y)))) }
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 10)
+        XCTAssertLessThanOrEqual(worst, 1e-5, "largest relative difference of a weight, moment or statistic")
+        let file = try SafeTensors.read(path: out + "/checkpoint.safetensors")
+        XCTAssertFalse(file.tensors.contains { $0.name.hasPrefix("carry.") })
+    }
+
     /// What determinism means here (docs/reliability.md): the same seed and
     /// thread count give the same bits in every weight, moment and running
     /// statistic after N training steps; another thread count gives weights
