@@ -27,7 +27,9 @@ import GencLower
 ///   anything computed from one, nor carried leaves.
 /// What is carried: the shared values B still reads from a node it keeps
 /// computing; B keeps computing the cheap shared values (leaves, reshapes,
-/// functions of parameters alone), so only batch-sized activations cross.
+/// functions of parameters alone, and elementwise values A keeps inside a
+/// fused loop, from operands A stores anyway), so only batch-sized
+/// activations A writes to memory in any case cross.
 /// A program is rewritten only where B stops computing a contraction
 /// (matmul or convolution), so the carry always saves real work.
 ///
@@ -102,8 +104,9 @@ public enum ScheduleSharing {
         var type: TensorType
     }
 
-    /// Shares the values of `consumer` that `producer` computes; nil (and
-    /// both graphs untouched) when nothing worth carrying is found.
+    /// Shares the values of `consumer` that `producer` computes; nil when
+    /// nothing worth carrying is found (the caller then keeps its graphs:
+    /// `consumer` may have been pruned, `producer` is untouched).
     static func share(from producer: inout Graph, into consumer: inout Graph, consumer objective: String) throws -> [String]? {
         consumer = Pruning.prune(consumer)
         // Values the producer's run leaves unchanged for the consumer: everything but what it writes.
@@ -130,11 +133,12 @@ public enum ScheduleSharing {
             match[i] = producerNode[Key(op: n.op, operands: operands, type: n.type)]
         }
         // Shared values the consumer still computes: free or cheap, and not batch-sized work.
+        let cheap = recomputable(producer)
         func keeps(_ i: Int) -> Bool {
             let n = consumer.nodes[i]
             if n.op.isLeaf || !needsBatch[i] { return true }
             if case .reshape = n.op { return true }
-            return false
+            return match[i].map { cheap[$0] } ?? false
         }
         // Walk back from the results: a shared value that is not kept is read, not computed.
         var carriedNodes: [Int] = []
@@ -191,6 +195,35 @@ public enum ScheduleSharing {
             }
         }
         return names
+    }
+
+    /// Per producer node: whether the consumer had better recompute it than
+    /// read it. An elementwise value the producer's kernels never store
+    /// (it lives inside a fused loop: batchnorm's centred and scaled values
+    /// between the statistics and the activation) would cost the producer
+    /// an extra write to carry; when everything it is computed from is
+    /// stored anyway (or a leaf, or itself such a value), the consumer runs
+    /// that loop again instead and reads only the stored operands.
+    static func recomputable(_ g: Graph) -> [Bool] {
+        let groups = Fusion.partition(g)
+        var groupOf = [Int](repeating: -1, count: g.nodes.count)
+        for (k, gr) in groups.enumerated() { for n in gr.nodes { groupOf[n] = k } }
+        var stored = [Bool](repeating: false, count: g.nodes.count)
+        for gr in groups where gr.kind == .single || gr.kind == .view { for n in gr.nodes { stored[n] = true } }
+        for (i, n) in g.nodes.enumerated() {
+            for o in n.operands where groupOf[o.id] != groupOf[i] { stored[o.id] = true }
+        }
+        for v in g.outputs.map(\.value) + g.updates.map(\.value) { stored[v.id] = true }
+        var cheap = [Bool](repeating: false, count: g.nodes.count)
+        for (i, n) in g.nodes.enumerated() where !stored[i] {
+            switch n.op.fusionKind {
+            case .elementwise, .broadcast:
+                cheap[i] = n.operands.allSatisfy { stored[$0.id] || cheap[$0.id] || g.nodes[$0.id].op.isLeaf }
+            case .leaf, .injective, .reduction, .outElementwiseFusable, .opaque:
+                break
+            }
+        }
+        return cheap
     }
 
     /// Leaves and pure ops whose value the producer's run does not change.

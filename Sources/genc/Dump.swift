@@ -48,6 +48,9 @@ struct Dump: ParsableCommand {
     @Option(name: .customLong("print-after"), help: ArgumentHelp("Print the program after this pass of the optimizing pipeline (\(Pipeline.standard.names.joined(separator: ", "))); implies --stage optimized.", valueName: "PASS"))
     var printAfter: String?
 
+    @Flag(help: "With --stage optimized or plan: compile without schedule sharing (each training program computes everything it reads; the generator forward of a GAN in both objectives).")
+    var noScheduleSharing = false
+
     @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: Format = .text
 
@@ -72,7 +75,7 @@ struct Dump: ParsableCommand {
     }
 
     func run() throws {
-        let result = FrontEnd.load(path: model.file, options: model.specOptions)
+        let result = FrontEnd.load(path: model.file, options: model.specOptions, shareSchedule: !noScheduleSharing)
         let (spec, lowered) = try Output.loaded(result)
         // An objective named on the command line must exist, whatever the program.
         if let o = objective, spec.objective(named: o) == nil {

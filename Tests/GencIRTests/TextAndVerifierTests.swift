@@ -83,7 +83,7 @@ final class TextAndVerifierTests: XCTestCase {
         XCTAssertTrue(problems.contains("%4: matmul has 1 operands, expected 2"), problems)
         XCTAssertTrue(problems.contains("output 'loss' refers to undefined %9"), problems)
         XCTAssertTrue(problems.contains("output 'loss' is defined twice"), problems)
-        XCTAssertTrue(problems.contains("update of 'nothing': no state or parameter of that name is read by the graph"), problems)
+        XCTAssertTrue(problems.contains("update of 'nothing': no state, parameter or carried value of that name is in the graph"), problems)
     }
 
     func testParserErrorsNameTheLine() {

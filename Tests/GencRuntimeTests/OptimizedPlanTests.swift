@@ -56,17 +56,21 @@ final class OptimizedPlanTests: XCTestCase {
                 let slow = try Planner.plan(program.graph, options: .unoptimized) { n, _, _ in Compiler.initializer(infos[n]) }
                 XCTAssertEqual(PlanVerifier.verify(fast), [], "\(name) \(program.name)")
                 XCTAssertLessThan(fast.steps.count, slow.steps.count, "\(name) \(program.name)")
-                let a = try runOnce(fast, threads: 2), b = try runOnce(slow, threads: 1)
-                XCTAssertEqual(Set(a.keys), Set(b.keys), "\(name) \(program.name)")
-                for (k, x) in b {
-                    let y = try XCTUnwrap(a[k], "\(name) \(program.name) \(k)")
-                    XCTAssertEqual(x.count, y.count)
-                    var worst = 0.0
-                    for (u, v) in zip(x, y) {
-                        let err = abs(Double(u) - Double(v)) / max(1e-3, abs(Double(u)))
-                        worst = max(worst, err)
+                // The same thread count for both: how a second worker splits a GEMM or a
+                // reduction changes rounding (TrainerTests bounds that), not what is computed.
+                for threads in [1, 2] {
+                    let a = try runOnce(fast, threads: threads), b = try runOnce(slow, threads: threads)
+                    XCTAssertEqual(Set(a.keys), Set(b.keys), "\(name) \(program.name)")
+                    for (k, x) in b {
+                        let y = try XCTUnwrap(a[k], "\(name) \(program.name) \(k)")
+                        XCTAssertEqual(x.count, y.count)
+                        var worst = 0.0, at = 0
+                        for (i, (u, v)) in zip(x, y).enumerated() {
+                            let err = abs(Double(u) - Double(v)) / max(1e-3, abs(Double(u)))
+                            if err > worst { (worst, at) = (err, i) }
+                        }
+                        XCTAssertLessThanOrEqual(worst, 1e-5, "\(name) \(program.name) \(k), \(threads) threads: relative difference \(worst) at element \(at): \(x.isEmpty ? 0 : x[at]) unoptimized, \(y.isEmpty ? 0 : y[at]) optimized")
                     }
-                    XCTAssertLessThanOrEqual(worst, 1e-5, "\(name) \(program.name) \(k): relative difference \(worst)")
                 }
             }
         }
