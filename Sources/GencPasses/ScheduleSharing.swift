@@ -162,6 +162,7 @@ public enum ScheduleSharing {
         guard !carriedNodes.isEmpty, savesContraction else { return nil }
 
         carriedNodes.sort()
+        let carriedIndex = Dictionary(uniqueKeysWithValues: carriedNodes.enumerated().map { ($1, $0) })
         var names: [String] = []
         var rewritten = Graph(name: consumer.name)
         for (k, i) in carriedNodes.enumerated() {
@@ -175,7 +176,7 @@ public enum ScheduleSharing {
         // The consumer: every carried node becomes a leaf; what only fed it becomes dead.
         var map = Array(0..<consumer.nodes.count)
         for (i, n) in consumer.nodes.enumerated() {
-            if isCarried[i], let k = carriedNodes.firstIndex(of: i) {
+            if let k = carriedIndex[i] {
                 map[i] = rewritten.nodes.count
                 rewritten.appendUnchecked(Node(op: .carried(names[k]), operands: [], type: n.type, location: n.location))
                 continue
