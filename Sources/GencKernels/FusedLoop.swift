@@ -123,6 +123,9 @@ public struct FusedProgram {
     var contiguous: [Bool]
     /// The scratch row of each non-contiguous read, after the registers.
     var gatherRow: [Int]
+    /// Scratch floats one worker needs: a row per register and per gathered
+    /// read. Stored, not derived on each run: a run must not allocate.
+    public let rowsPerWorker: Int
     public let body: [Instruction]
     /// The body, when it is exactly an Adam update: run in one pass (FusedAdam.swift).
     let adam: FusedAdam?
@@ -169,11 +172,10 @@ public struct FusedProgram {
             defer { row += 1 }
             return row
         }
+        rowsPerWorker = row
         runs = FusedRunStorage(reads: self.reads, gatherRow: gatherRow, sinks: sinks)
     }
 
-    /// Scratch floats one worker needs: a row per register and per gathered read.
-    public var rowsPerWorker: Int { body.count + gatherRow.filter { $0 >= 0 }.count }
     public func scratchCount(threads: Int) -> Int { rowsPerWorker * tile * max(1, workers(threads)) }
 
     var units: Int { ((count + tile - 1) / tile + tilesPerUnit - 1) / tilesPerUnit }

@@ -84,6 +84,7 @@ struct Bench: ParsableCommand {
     func time(_ body: () throws -> Void) rethrows -> [Double] {
         for _ in 0..<warmup { try body() }
         var ms: [Double] = []
+        ms.reserveCapacity(steps)
         for _ in 0..<steps {
             let t = Self.now()
             try body()
