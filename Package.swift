@@ -53,10 +53,14 @@ let package = Package(
         // Training and sampling: data loaders, the loop, checkpoints, image and text writers.
         .target(name: "GencTrain", dependencies: ["GencSupport", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPlan", "GencKernels", "GencRuntime", "CZlib", "CPNG"]),
 
+        // Counts the process's heap allocations (an interposed malloc) for
+        // genc bench: one relaxed atomic load per allocation when not counting.
+        .target(name: "CAllocationCounter"),
+
         // MARK: - Library front door and CLI
         .target(name: "Genc", dependencies: ["GencSupport", "GencSyntax", "GencSpec", "GencIR", "GencLower", "GencAutodiff", "GencPasses", "GencPlan", "GencRuntime", "GencTrain"]),
         .executableTarget(name: "genc", dependencies: [
-            "Genc", "GencIR", "GencLower", "GencAutodiff", "GencPasses", "GencPlan", "GencRuntime", "GencKernels", "GencTrain",
+            "Genc", "GencIR", "GencLower", "GencAutodiff", "GencPasses", "GencPlan", "GencRuntime", "GencKernels", "GencTrain", "CAllocationCounter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -61,12 +61,17 @@ private func binaryRows<F: BinaryFunction>(
     _: F.Type, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
     _ out: UnsafeMutablePointer<Float>, _ layout: BroadcastLayout, _ threads: Int
 ) {
-    let n = layout.innerCount
-    let (sa, sb) = (layout.aInnerStride, layout.bInnerStride)
-    forRows(layout, threads: threads) { r in
+    forRows(layout, threads: threads, BinaryRow<F>(a: a, b: b, out: out, layout: layout))
+}
+
+private struct BinaryRow<F: BinaryFunction>: IndexBody {
+    let a: UnsafePointer<Float>, b: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>
+    let layout: BroadcastLayout
+    func run(_ r: Int) {
+        let n = layout.innerCount
         let (oa, ob) = layout.offsets(ofRow: r)
         let (x, y, z) = (a + oa, b + ob, out + r * n)
-        switch (sa, sb) {
+        switch (layout.aInnerStride, layout.bInnerStride) {
         case (1, 1): for i in 0..<n { z[i] = F.apply(x[i], y[i]) }
         case (1, _): let v = y[0]; for i in 0..<n { z[i] = F.apply(x[i], v) }
         case (_, 1): let u = x[0]; for i in 0..<n { z[i] = F.apply(u, y[i]) }
@@ -90,9 +95,16 @@ public func binaryBackward(
     dy: UnsafePointer<Float>, da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
     layout: BroadcastLayout, threads: Int = 1
 ) {
-    let n = layout.innerCount
-    let (sa, sb) = (layout.aInnerStride, layout.bInnerStride)
-    forRows(layout, threads: threads) { r in
+    forRows(layout, threads: threads, BinaryBackwardRow(op: op, a: a, b: b, dy: dy, da: da, db: db, layout: layout))
+}
+
+private struct BinaryBackwardRow: IndexBody {
+    let op: BinaryOp, a: UnsafePointer<Float>, b: UnsafePointer<Float>, dy: UnsafePointer<Float>
+    let da: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?
+    let layout: BroadcastLayout
+    func run(_ r: Int) {
+        let n = layout.innerCount
+        let (sa, sb) = (layout.aInnerStride, layout.bInnerStride)
         let (oa, ob) = layout.offsets(ofRow: r)
         let base = r * n
         for i in 0..<n {

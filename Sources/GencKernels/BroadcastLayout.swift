@@ -121,12 +121,16 @@ public func broadcastCopy(
     _ a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
     layout: BroadcastLayout, threads: Int = 1
 ) {
-    let inner = layout.innerCount
-    let sa = layout.aInnerStride
-    forRows(layout, threads: threads) { r in
+    forRows(layout, threads: threads, BroadcastCopyRow(a: a, out: out, layout: layout))
+}
+
+private struct BroadcastCopyRow: IndexBody {
+    let a: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, layout: BroadcastLayout
+    func run(_ r: Int) {
+        let inner = layout.innerCount
         let src = a + layout.offsets(ofRow: r).a
         let dst = out + r * inner
-        if sa == 1 {
+        if layout.aInnerStride == 1 {
             dst.update(from: src, count: inner)
         } else {
             dst.update(repeating: src[0], count: inner)
@@ -136,11 +140,9 @@ public func broadcastCopy(
 
 /// Calls `body(row)` for every row of the layout, fanning big layouts out over threads.
 @inline(__always)
-func forRows(_ layout: BroadcastLayout, threads: Int, _ body: (Int) -> Void) {
+func forRows<Body: IndexBody>(_ layout: BroadcastLayout, threads: Int, _ body: Body) {
     let rows = layout.rowCount
     let t = layout.count >= parallelThreshold ? threads : 1
     let grain = max(1, elementwiseGrain / max(1, layout.innerCount))
-    parallelFor(count: rows, grain: grain, threads: t) { range in
-        for r in range { body(r) }
-    }
+    parallelFor(count: rows, grain: grain, threads: t, EachIndex(body))
 }

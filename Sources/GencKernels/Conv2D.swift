@@ -38,8 +38,15 @@ public func conv2dForward(
     workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     precondition(g.isValid, "conv2dForward: invalid geometry \(g)")
-    let (k, p) = (g.colRows, g.colCols)
-    forImageRuns(g, threads) { images, worker, inner in
+    forImageRuns(g, threads, ForwardImages(x: x, w: w, bias: bias, y: y, g: g, workspace: workspace))
+}
+
+private struct ForwardImages: ImageRunBody {
+    let x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+    let y: UnsafeMutablePointer<Float>, g: Conv2DGeometry, workspace: UnsafeMutablePointer<Float>?
+
+    func run(images: Range<Int>, worker: Int, threads inner: Int) {
+        let (k, p) = (g.colRows, g.colCols)
         let ws = workspace.map { $0 + worker * g.workspaceCount }
         for n in images {
             let xn = x + n * g.channels * g.height * g.width
@@ -69,9 +76,16 @@ public func conv2dInputGrad(
     workspace: UnsafeMutablePointer<Float>?, threads: Int = 1
 ) {
     precondition(g.isValid, "conv2dInputGrad: invalid geometry \(g)")
-    let (k, p) = (g.colRows, g.colCols)
-    let imageCount = g.channels * g.height * g.width
-    forImageRuns(g, threads) { images, worker, inner in
+    forImageRuns(g, threads, InputGradImages(dy: dy, w: w, dx: dx, g: g, workspace: workspace))
+}
+
+private struct InputGradImages: ImageRunBody {
+    let dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+    let g: Conv2DGeometry, workspace: UnsafeMutablePointer<Float>?
+
+    func run(images: Range<Int>, worker: Int, threads inner: Int) {
+        let (k, p) = (g.colRows, g.colCols)
+        let imageCount = g.channels * g.height * g.width
         for n in images {
             let dyn = dy + n * g.filters * p
             let dxn = dx + n * imageCount
@@ -104,12 +118,25 @@ public func conv2dFilterGrad(
     workspace: UnsafeMutablePointer<Float>?, accumulate: Bool = false, threads: Int = 1
 ) {
     precondition(g.isValid, "conv2dFilterGrad: invalid geometry \(g)")
-    let (k, p) = (g.colRows, g.colCols)
     let workers = g.batchWorkers(threads: threads)
     // Worker w > 0 sums into its partial, after the column matrices.
     let partials = workspace.map { $0 + workers * g.workspaceCount }
     if workers > 1 { precondition(partials != nil, "conv2dFilterGrad: workspace required") }
-    forImageRuns(g, threads) { images, worker, inner in
+    forImageRuns(g, threads, FilterGradImages(
+        x: x, dy: dy, dw: dw, g: g, workspace: workspace, partials: partials, accumulate: accumulate))
+    guard workers > 1, let partials else { return }
+    // dw += partial 1 + partial 2 + ..., in worker order, for each element.
+    parallelFor(count: g.weightCount, grain: elementwiseGrain, threads: threads,
+                SumPartials(dw: dw, partials: partials, count: g.weightCount, workers: workers))
+}
+
+private struct FilterGradImages: ImageRunBody {
+    let x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>
+    let g: Conv2DGeometry, workspace: UnsafeMutablePointer<Float>?
+    let partials: UnsafeMutablePointer<Float>?, accumulate: Bool
+
+    func run(images: Range<Int>, worker: Int, threads inner: Int) {
+        let (k, p) = (g.colRows, g.colCols)
         let ws = workspace.map { $0 + worker * g.workspaceCount }
         let out = worker == 0 ? dw : partials! + (worker - 1) * g.weightCount
         let startsFresh = worker > 0 || !accumulate
@@ -121,11 +148,14 @@ public func conv2dFilterGrad(
                   beta: (n == images.lowerBound && startsFresh) ? 0 : 1, c: out, ldc: k, threads: inner)
         }
     }
-    guard workers > 1, let partials else { return }
-    // dw += partial 1 + partial 2 + ..., in worker order, for each element.
-    parallelFor(count: g.weightCount, grain: elementwiseGrain, threads: threads) { r in
+}
+
+/// dw[i] += partial 1 + partial 2 + ..., in worker order.
+private struct SumPartials: ParallelBody {
+    let dw: UnsafeMutablePointer<Float>, partials: UnsafeMutablePointer<Float>, count: Int, workers: Int
+    func run(_ r: Range<Int>) {
         for w in 1..<workers {
-            let part = partials + (w - 1) * g.weightCount
+            let part = partials + (w - 1) * count
             for i in r { dw[i] += part[i] }
         }
     }
@@ -138,13 +168,25 @@ public func conv2dFilterGrad(
 /// inside; or, with one worker, once for the whole batch with all the
 /// threads for its GEMMs and im2col.
 @inline(__always)
-private func forImageRuns(_ g: Conv2DGeometry, _ threads: Int, _ body: (Range<Int>, Int, Int) -> Void) {
+private func forImageRuns<Body: ImageRunBody>(_ g: Conv2DGeometry, _ threads: Int, _ body: Body) {
     let workers = g.batchWorkers(threads: threads)
     if workers == 1 {
-        body(0..<g.batch, 0, threads)
+        body.run(images: 0..<g.batch, worker: 0, threads: threads)
         return
     }
-    WorkerPool.shared.run(workers) { w in body(g.images(worker: w, of: workers), w, 1) }
+    WorkerPool.shared.run(workers, ImageRuns(body: body, g: g, workers: workers))
+}
+
+/// What a convolution does to a run of images, as worker `worker` with
+/// `inner` threads for its own GEMMs and im2col.
+private protocol ImageRunBody {
+    func run(images: Range<Int>, worker: Int, threads inner: Int)
+}
+
+/// Worker w's run of images, single-threaded inside.
+private struct ImageRuns<Body: ImageRunBody>: ParallelTasks {
+    let body: Body, g: Conv2DGeometry, workers: Int
+    func run(task w: Int) { body.run(images: g.images(worker: w, of: workers), worker: w, threads: 1) }
 }
 
 /// One image's column matrix: the image itself when pointwise, else im2col into the workspace.

@@ -258,16 +258,11 @@ public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: U
     if workers <= 1 {
         for t in 0..<tiles { bad += fusedTile(p, t, seeds, scratch) }
     } else {
-        let units = p.units
         withUnsafeTemporaryAllocation(of: Int.self, capacity: workers) { counts in
             counts.initialize(repeating: 0)
-            WorkerPool.shared.run(workers) { w in
-                let first = units * w / workers * p.tilesPerUnit, last = min(tiles, units * (w + 1) / workers * p.tilesPerUnit)
-                let mine = scratch + w * rows
-                var n = 0
-                for t in first..<last { n += fusedTile(p, t, seeds, mine) }
-                counts[w] = n
-            }
+            WorkerPool.shared.run(workers, FusedTiles(
+                program: p, seeds: seeds, scratch: scratch, rows: rows, tiles: tiles, workers: workers,
+                counts: counts.baseAddress!))
             bad = counts.reduce(0, +)
         }
     }
@@ -277,6 +272,22 @@ public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: U
         for i in 0..<s.outCount { s.out[i] *= scale }
     }
     return bad
+}
+
+/// Worker w's run of whole units of tiles, in its own scratch rows; it
+/// counts its non-finite values into counts[w].
+private struct FusedTiles: ParallelTasks {
+    let program: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: UnsafeMutablePointer<Float>
+    let rows: Int, tiles: Int, workers: Int, counts: UnsafeMutablePointer<Int>
+
+    func run(task w: Int) {
+        let units = program.units, per = program.tilesPerUnit
+        let first = units * w / workers * per, last = min(tiles, units * (w + 1) / workers * per)
+        let mine = scratch + w * rows
+        var n = 0
+        for t in first..<last { n += fusedTile(program, t, seeds, mine) }
+        counts[w] = n
+    }
 }
 
 /// The first instruction of `p`'s body, in body order, whose value is NaN

@@ -54,7 +54,19 @@ public func sgemm(
         sgemmBlock(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     }
-    parallelFor(count: split.parts, grain: 1, threads: threads) { parts in
+    parallelFor(count: split.parts, grain: 1, threads: threads, GEMMParts(
+        split: split, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+        a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc))
+}
+
+/// The blocks of one split `sgemm`, each one single-threaded `cblas_sgemm`.
+private struct GEMMParts: ParallelBody {
+    let split: GEMMSplit
+    let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float
+    let a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int
+    let beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+
+    func run(_ parts: Range<Int>) {
         for part in parts {
             let range = split.range(part)
             if split.splitsRows {
@@ -111,9 +123,39 @@ public struct GEMMSplit: Equatable, Sendable {
     }
 }
 
-/// One single-threaded `cblas_sgemm`.
+/// One single-threaded `cblas_sgemm`, with the column tail of the calls
+/// that would make OpenBLAS allocate done here instead.
+///
+/// Why: OpenBLAS 0.3.21's SkylakeX small-matrix kernel for A·B (neither
+/// transposed) mallocs a packing buffer on every call whose last block of
+/// 16 columns has 1 to 8 of them, for K ≥ 32 and M·N·K ≤ 10⁶ — exactly that
+/// class, measured over 549,120 shapes of all four transpose cases (the
+/// other kernels and cases allocate nothing). Such GEMMs (an output layer of
+/// width 1, a 100-wide latent) run on every training step, so a step would
+/// allocate. The whole-16 columns still go to OpenBLAS, which then takes no
+/// tail; the ≤ 8 tail columns are `tailColumns` below. Done on every kernel,
+/// not only SkylakeX, so those columns are the same bits everywhere; a
+/// column block of a split GEMM starts at a multiple of 16, so the tail is
+/// the same columns on any thread count.
 @inline(__always)
 private func sgemmBlock(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+    _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
+    _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
+    let tail = n % 16
+    if !transA && !transB && tail >= 1 && tail <= 8 && k >= 32 && m * n * k <= 1_000_000 {
+        let whole = n - tail
+        if whole > 0 { cblasSGEMM(false, false, m, whole, k, alpha, a, lda, b, ldb, beta, c, ldc) }
+        tailColumns(m, tail, k, alpha, a, lda, b + whole, ldb, beta, c + whole, ldc)
+        return
+    }
+    cblasSGEMM(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+@inline(__always)
+private func cblasSGEMM(
     _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
     _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
     _ b: UnsafePointer<Float>, _ ldb: Int,
@@ -126,6 +168,33 @@ private func sgemmBlock(
         Int32(m), Int32(n), Int32(k),
         alpha, a, Int32(lda), b, Int32(ldb),
         beta, c, Int32(ldc))
+}
+
+/// C = alpha · A · B + beta · C for `r` ≤ 8 columns, A (M, K) and B (K, r)
+/// not transposed: one 8-lane accumulator per row of C, the sum over K in
+/// order with fused multiply-adds. C is not read when beta is 0.
+private func tailColumns(
+    _ m: Int, _ r: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
+    for i in 0..<m {
+        let ai = a + i * lda
+        var acc = SIMD8<Float>(repeating: 0)
+        if r == 8 {
+            for kk in 0..<k {
+                let row = UnsafeRawPointer(b + kk * ldb).loadUnaligned(as: SIMD8<Float>.self)
+                acc = acc.addingProduct(SIMD8(repeating: ai[kk]), row)
+            }
+        } else {
+            for kk in 0..<k {
+                let (s, row) = (ai[kk], b + kk * ldb)
+                for t in 0..<r { acc[t] = acc[t].addingProduct(s, row[t]) }
+            }
+        }
+        let ci = c + i * ldc
+        for t in 0..<r { ci[t] = beta == 0 ? alpha * acc[t] : alpha * acc[t] + beta * ci[t] }
+    }
 }
 
 /// A batch of independent `sgemm`s: `C[i] = alpha · op(A[i]) · op(B[i]) + beta · C[i]`.

@@ -18,7 +18,12 @@ public func im2col(
     _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
     threads: Int = 1
 ) {
-    forChannels(g, threads) { c in im2colChannel(x, col, g, c) }
+    forChannels(g, threads, Im2ColChannel(x: x, col: col, g: g))
+}
+
+private struct Im2ColChannel: IndexBody {
+    let x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, g: Conv2DGeometry
+    func run(_ c: Int) { im2colChannel(x, col, g, c) }
 }
 
 /// im2col for the rows of channel c.
@@ -64,7 +69,12 @@ public func col2imAdd(
     _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
     threads: Int = 1
 ) {
-    forChannels(g, threads) { c in col2imChannel(col, x, g, c) }
+    forChannels(g, threads, Col2ImChannel(col: col, x: x, g: g))
+}
+
+private struct Col2ImChannel: IndexBody {
+    let col: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>, g: Conv2DGeometry
+    func run(_ c: Int) { col2imChannel(col, x, g, c) }
 }
 
 /// col2im for the rows of channel c, into plane c.
@@ -101,12 +111,10 @@ private func col2imChannel(
 /// Calls body(c) for every channel, split over threads when the column
 /// matrix is big enough to pay for it.
 @inline(__always)
-private func forChannels(_ g: Conv2DGeometry, _ threads: Int, _ body: (Int) -> Void) {
+private func forChannels<Body: IndexBody>(_ g: Conv2DGeometry, _ threads: Int, _ body: Body) {
     let t = g.colRows * g.colCols >= parallelThreshold / 2 ? threads : 1
     let grain = max(1, (g.channels + t - 1) / max(1, t))
-    parallelFor(count: g.channels, grain: grain, threads: t) { r in
-        for c in r { body(c) }
-    }
+    parallelFor(count: g.channels, grain: grain, threads: t, EachIndex(body))
 }
 
 /// The output positions `lo..<hi` whose input index `o·stride + offset`

@@ -100,10 +100,13 @@ public func fillUniform(
     _ out: UnsafeMutablePointer<Float>, count: Int, seed: UInt64, offset: UInt64 = 0,
     low: Float = 0, high: Float = 1, threads: Int = 1
 ) {
-    let span = high - low
-    fillGroups(out, count, seed, offset, threads) { b in
-        low + span * uniforms16(b)
-    }
+    fillGroups(out, count, seed, offset, threads, Uniforms(low: low, span: high - low))
+}
+
+private struct Uniforms: PhiloxValues {
+    let low: Float, span: Float
+    @inline(__always)
+    func values(_ bits: SIMD16<UInt32>) -> SIMD16<Float> { low + span * uniforms16(bits) }
 }
 
 /// out[i] = normal(mean, std) for element `offset + i` of stream `seed`.
@@ -113,7 +116,13 @@ public func fillNormal(
     _ out: UnsafeMutablePointer<Float>, count: Int, seed: UInt64, offset: UInt64 = 0,
     mean: Float = 0, std: Float = 1, threads: Int = 1
 ) {
-    fillGroups(out, count, seed, offset, threads) { b in mean + std * boxMuller16(b) }
+    fillGroups(out, count, seed, offset, threads, Normals(mean: mean, std: std))
+}
+
+private struct Normals: PhiloxValues {
+    let mean: Float, std: Float
+    @inline(__always)
+    func values(_ bits: SIMD16<UInt32>) -> SIMD16<Float> { mean + std * boxMuller16(bits) }
 }
 
 /// out[i] = 1/keep with probability `keep`, else 0 (an inverted-dropout
@@ -125,10 +134,15 @@ public func fillDropoutMask(
     keep: Float, threads: Int = 1
 ) {
     precondition(keep > 0 && keep <= 1, "fillDropoutMask: keep must be in (0, 1]")
-    let scale = 1 / keep
-    fillGroups(out, count, seed, offset, threads) { b in
+    fillGroups(out, count, seed, offset, threads, DropoutMask(keep: keep, scale: 1 / keep))
+}
+
+private struct DropoutMask: PhiloxValues {
+    let keep: Float, scale: Float
+    @inline(__always)
+    func values(_ bits: SIMD16<UInt32>) -> SIMD16<Float> {
         var mask = SIMD16<Float>(repeating: 0)
-        mask.replace(with: scale, where: uniforms16(b) .< keep)
+        mask.replace(with: scale, where: uniforms16(bits) .< keep)
         return mask
     }
 }
@@ -141,20 +155,32 @@ private func uniforms16(_ words: SIMD16<UInt32>) -> SIMD16<Float> {
     return u
 }
 
+/// What a fill makes of 16 Philox words.
+private protocol PhiloxValues {
+    func values(_ bits: SIMD16<UInt32>) -> SIMD16<Float>
+}
+
 /// Writes elements offset..<offset+count from groups of 16 (4 Philox
 /// blocks, starting at a multiple of 16), in parallel blocks.
 @inline(__always)
-private func fillGroups(
+private func fillGroups<Values: PhiloxValues>(
     _ out: UnsafeMutablePointer<Float>, _ count: Int, _ seed: UInt64, _ offset: UInt64,
-    _ threads: Int, _ values: (SIMD16<UInt32>) -> SIMD16<Float>
+    _ threads: Int, _ values: Values
 ) {
     let t = count >= parallelThreshold ? threads : 1
-    parallelFor(count: count, grain: elementwiseGrain, threads: t) { range in
+    parallelFor(count: count, grain: elementwiseGrain, threads: t,
+                PhiloxFill(out: out, seed: seed, offset: offset, values: values))
+}
+
+private struct PhiloxFill<Values: PhiloxValues>: ParallelBody {
+    let out: UnsafeMutablePointer<Float>, seed: UInt64, offset: UInt64, values: Values
+
+    func run(_ range: Range<Int>) {
         var i = range.lowerBound
         while i < range.upperBound {
             let e = offset &+ UInt64(i)
             let first = (e >> 4) << 2
-            let v = values(SIMD16(
+            let v = values.values(SIMD16(
                 lowHalf: SIMD8(lowHalf: philoxBlock(seed: seed, block: first),
                                highHalf: philoxBlock(seed: seed, block: first + 1)),
                 highHalf: SIMD8(lowHalf: philoxBlock(seed: seed, block: first + 2),

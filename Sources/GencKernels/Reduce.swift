@@ -87,18 +87,22 @@ public struct ReduceLayout: Hashable, Sendable {
     /// Calls body on the input rows, split over threads along the outermost
     /// loop when it is kept (disjoint outputs).
     @inline(__always)
-    func forRows(threads: Int, _ body: (Range<Int>) -> Void) {
+    func forRows<Body: ParallelBody>(threads: Int, _ body: Body) {
         let rows = innerCount == 0 ? 0 : inputCount / innerCount
         if threads > 1 && dims.count > 1 && !reduced[0] && inputCount >= parallelThreshold {
             let perOuter = rows / dims[0]
             let grain = max(1, elementwiseGrain / max(1, perOuter * innerCount))
-            parallelFor(count: dims[0], grain: grain, threads: threads) { outer in
-                body(outer.lowerBound * perOuter ..< outer.upperBound * perOuter)
-            }
+            parallelFor(count: dims[0], grain: grain, threads: threads, OuterRows(body: body, perOuter: perOuter))
         } else {
-            body(0..<rows)
+            body.run(0..<rows)
         }
     }
+}
+
+/// The input rows of a block of outermost indices.
+private struct OuterRows<Body: ParallelBody>: ParallelBody {
+    let body: Body, perOuter: Int
+    func run(_ outer: Range<Int>) { body.run(outer.lowerBound * perOuter ..< outer.upperBound * perOuter) }
 }
 
 // MARK: - Forward
@@ -111,9 +115,19 @@ public func reduce(
     _ op: ReduceOp, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
     layout: ReduceLayout, threads: Int = 1
 ) {
-    let n = layout.innerCount
     y.update(repeating: op == .max ? -.infinity : 0, count: layout.outputCount)
-    layout.forRows(threads: threads) { rows in
+    layout.forRows(threads: threads, ReduceRows(op: op, x: x, y: y, layout: layout))
+    if op == .mean {
+        let scale = 1 / Float(layout.reduceCount)
+        for i in 0..<layout.outputCount { y[i] *= scale }
+    }
+}
+
+private struct ReduceRows: ParallelBody {
+    let op: ReduceOp, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, layout: ReduceLayout
+
+    func run(_ rows: Range<Int>) {
+        let n = layout.innerCount
         for r in rows {
             let src = x + r * n
             let dst = y + layout.outOffset(ofRow: r)
@@ -130,10 +144,6 @@ public func reduce(
             }
         }
     }
-    if op == .mean {
-        let scale = 1 / Float(layout.reduceCount)
-        for i in 0..<layout.outputCount { y[i] *= scale }
-    }
 }
 
 // MARK: - Backward
@@ -147,8 +157,14 @@ public func reduceBroadcastBack(
     dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
     layout: ReduceLayout, scale: Float = 1, threads: Int = 1
 ) {
-    let n = layout.innerCount
-    layout.forRows(threads: threads) { rows in
+    layout.forRows(threads: threads, BroadcastBackRows(dy: dy, dx: dx, layout: layout, scale: scale))
+}
+
+private struct BroadcastBackRows: ParallelBody {
+    let dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, layout: ReduceLayout, scale: Float
+
+    func run(_ rows: Range<Int>) {
+        let n = layout.innerCount
         for r in rows {
             let src = dy + layout.outOffset(ofRow: r)
             let dst = dx + r * n

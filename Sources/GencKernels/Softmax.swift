@@ -22,7 +22,12 @@ public func softmax(
     x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
     rows: Int, n: Int, threads: Int = 1
 ) {
-    forSoftmaxRows(rows: rows, n: n, threads: threads) { r in
+    forSoftmaxRows(rows: rows, n: n, threads: threads, SoftmaxRow(x: x, y: y, n: n))
+}
+
+private struct SoftmaxRow: IndexBody {
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int
+    func run(_ r: Int) {
         let (src, dst) = (x + r * n, y + r * n)
         let m = max8(src, n)
         map8(src, dst, n) { v in vexp(v - m) }
@@ -38,7 +43,12 @@ public func logSoftmax(
     x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
     rows: Int, n: Int, threads: Int = 1
 ) {
-    forSoftmaxRows(rows: rows, n: n, threads: threads) { r in
+    forSoftmaxRows(rows: rows, n: n, threads: threads, LogSoftmaxRow(x: x, y: y, n: n))
+}
+
+private struct LogSoftmaxRow: IndexBody {
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int
+    func run(_ r: Int) {
         let (src, dst) = (x + r * n, y + r * n)
         let (m, logSum) = maxAndLogSumExp(src, n)
         for j in 0..<n { dst[j] = (src[j] - m) - logSum }
@@ -55,7 +65,12 @@ public func softmaxBackward(
     y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
     rows: Int, n: Int, threads: Int = 1
 ) {
-    forSoftmaxRows(rows: rows, n: n, threads: threads) { r in
+    forSoftmaxRows(rows: rows, n: n, threads: threads, SoftmaxBackwardRow(y: y, dy: dy, dx: dx, n: n))
+}
+
+private struct SoftmaxBackwardRow: IndexBody {
+    let y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, n: Int
+    func run(_ r: Int) {
         let (yr, gr, out) = (y + r * n, dy + r * n, dx + r * n)
         var dot: Float = 0
         for i in 0..<n { dot += yr[i] * gr[i] }
@@ -71,7 +86,12 @@ public func logSoftmaxBackward(
     y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
     rows: Int, n: Int, threads: Int = 1
 ) {
-    forSoftmaxRows(rows: rows, n: n, threads: threads) { r in
+    forSoftmaxRows(rows: rows, n: n, threads: threads, LogSoftmaxBackwardRow(y: y, dy: dy, dx: dx, n: n))
+}
+
+private struct LogSoftmaxBackwardRow: IndexBody {
+    let y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, n: Int
+    func run(_ r: Int) {
         let (yr, gr, out) = (y + r * n, dy + r * n, dx + r * n)
         let total = sum8(gr, n)
         // dx[i] = dy[i] - exp(y[i]) * total, 8 lanes at a time.
@@ -104,9 +124,7 @@ func maxAndLogSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> (max: Float, logSum
 }
 
 @inline(__always)
-private func forSoftmaxRows(rows: Int, n: Int, threads: Int, _ body: (Int) -> Void) {
+private func forSoftmaxRows<Body: IndexBody>(rows: Int, n: Int, threads: Int, _ body: Body) {
     let t = rows * n >= parallelThreshold ? threads : 1
-    parallelFor(count: rows, grain: max(1, elementwiseGrain / max(1, n)), threads: t) { range in
-        for r in range { body(r) }
-    }
+    parallelFor(count: rows, grain: max(1, elementwiseGrain / max(1, n)), threads: t, EachIndex(body))
 }

@@ -26,7 +26,12 @@ import Darwin
 /// - x, y: (outer, n, inner); y may be the same buffer as x
 public func softmax(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int, threads: Int = 1) {
     if inner == 1 { return softmax(x: x, y: y, rows: outer, n: n, threads: threads) }
-    forEachLaneGroup(outer: outer, n: n, inner: inner, threads: threads) { g in
+    forEachLaneGroup(outer: outer, n: n, inner: inner, threads: threads, SoftmaxLanes(x: x, y: y, n: n))
+}
+
+private struct SoftmaxLanes: LaneGroupBody {
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int
+    func run(_ g: LaneGroup) {
         let m = laneMax(x, g, n: n)
         var total = Vec8(repeating: 0)
         for i in 0..<n {
@@ -44,7 +49,12 @@ public func softmax(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, out
 /// - x, y: (outer, n, inner); y may be the same buffer as x
 public func logSoftmax(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, outer: Int, n: Int, inner: Int, threads: Int = 1) {
     if inner == 1 { return logSoftmax(x: x, y: y, rows: outer, n: n, threads: threads) }
-    forEachLaneGroup(outer: outer, n: n, inner: inner, threads: threads) { g in
+    forEachLaneGroup(outer: outer, n: n, inner: inner, threads: threads, LogSoftmaxLanes(x: x, y: y, n: n))
+}
+
+private struct LogSoftmaxLanes: LaneGroupBody {
+    let x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int
+    func run(_ g: LaneGroup) {
         let m = laneMax(x, g, n: n)
         var total = Vec8(repeating: 0)
         for i in 0..<n { total += vexp(g.load(x, row: i) - m) }
@@ -88,11 +98,24 @@ private struct LaneGroup {
 /// Calls `body` for each group of 8 lanes (the last may have fewer), the
 /// outer × inner lanes taken in order.
 @inline(__always)
-private func forEachLaneGroup(outer: Int, n: Int, inner: Int, threads: Int, _ body: (LaneGroup) -> Void) {
+private func forEachLaneGroup<Body: LaneGroupBody>(outer: Int, n: Int, inner: Int, threads: Int, _ body: Body) {
     let lanes = outer * inner
     let groups = (lanes + 7) / 8
     let t = lanes * n >= parallelThreshold ? threads : 1
-    parallelFor(count: groups, grain: max(1, elementwiseGrain / max(1, 8 * n)), threads: t) { range in
+    parallelFor(count: groups, grain: max(1, elementwiseGrain / max(1, 8 * n)), threads: t,
+                LaneGroups(body: body, n: n, inner: inner, lanes: lanes))
+}
+
+/// What is done to one group of up to 8 lanes.
+private protocol LaneGroupBody {
+    func run(_ group: LaneGroup)
+}
+
+/// The lane groups of a block of group indices.
+private struct LaneGroups<Body: LaneGroupBody>: ParallelBody {
+    let body: Body, n: Int, inner: Int, lanes: Int
+
+    func run(_ range: Range<Int>) {
         for g in range {
             let l0 = g * 8
             let count = min(8, lanes - l0)
@@ -106,7 +129,7 @@ private func forEachLaneGroup(outer: Int, n: Int, inner: Int, threads: Int, _ bo
                     group.offsets[l] = ol * n * inner + jl
                 }
             }
-            body(group)
+            body.run(group)
         }
     }
 }

@@ -135,17 +135,21 @@ private func copyRegion<T>(
     let s = region.innerStride
     let rows = n == 0 ? 0 : region.count / n
     let t = region.count >= parallelThreshold ? threads : 1
-    parallelFor(count: rows, grain: max(1, elementwiseGrain / max(1, n)), threads: t) { range in
-        for r in range {
-            let strided = region.rowOffset(r)
-            let flat = r * n
-            if gather {
-                let (src, dst) = (a + strided, b + flat)
-                if s == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i] = src[i * s] } }
-            } else {
-                let (src, dst) = (a + flat, b + strided)
-                if s == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i * s] = src[i] } }
-            }
+    parallelFor(count: rows, grain: max(1, elementwiseGrain / max(1, n)), threads: t, EachIndex(RegionRow(a: a, region: region, b: b, gather: gather, n: n, s: s)))
+}
+
+private struct RegionRow<T>: IndexBody {
+    let a: UnsafePointer<T>, region: StridedRegion, b: UnsafeMutablePointer<T>, gather: Bool
+    let n: Int, s: Int
+    func run(_ r: Int) {
+        let strided = region.rowOffset(r)
+        let flat = r * n
+        if gather {
+            let (src, dst) = (a + strided, b + flat)
+            if s == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i] = src[i * s] } }
+        } else {
+            let (src, dst) = (a + flat, b + strided)
+            if s == 1 { dst.update(from: src, count: n) } else { for i in 0..<n { dst[i * s] = src[i] } }
         }
     }
 }

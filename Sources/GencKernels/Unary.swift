@@ -49,9 +49,12 @@ public func unary(
     count: Int, threads: Int = 1
 ) {
     let t = count >= parallelThreshold ? threads : 1
-    parallelFor(count: count, grain: elementwiseGrain, threads: t) { r in
-        unaryBlock(op, x + r.lowerBound, y + r.lowerBound, r.count)
-    }
+    parallelFor(count: count, grain: elementwiseGrain, threads: t, UnaryBlocks(op: op, x: x, y: y))
+}
+
+private struct UnaryBlocks: ParallelBody {
+    let op: UnaryOp, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    func run(_ r: Range<Int>) { unaryBlock(op, x + r.lowerBound, y + r.lowerBound, r.count) }
 }
 
 func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
@@ -101,7 +104,12 @@ public func unaryBackward(
     dx: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1
 ) {
     let t = count >= parallelThreshold ? threads : 1
-    parallelFor(count: count, grain: elementwiseGrain, threads: t) { r in
+    parallelFor(count: count, grain: elementwiseGrain, threads: t, UnaryBackwardBlocks(op: op, x: x, dy: dy, dx: dx))
+}
+
+private struct UnaryBackwardBlocks: ParallelBody {
+    let op: UnaryOp, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+    func run(_ r: Range<Int>) {
         let o = r.lowerBound
         unaryBackwardBlock(op, x + o, dy + o, dx + o, r.count)
     }

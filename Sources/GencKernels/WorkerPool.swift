@@ -11,6 +11,10 @@
 // nothing. Tasks are assigned by index, never stolen, so which thread runs a
 // task never changes what it computes.
 //
+// A job is a `ParallelTasks` value, handed to the workers by address with
+// its type, not a closure: a closure handed to another thread must be made
+// escaping, and Swift allocates that wrapper on the heap on every job.
+//
 // A job posted while another is running (a nested parallel loop, or a second
 // thread calling in) runs its tasks in order on the calling thread: the same
 // tasks, the same results, no deadlock.
@@ -19,6 +23,12 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Work cut into numbered tasks: task t is `run(task: t)`.
+protocol ParallelTasks {
+    /// Must be safe to run concurrently for different tasks.
+    func run(task: Int)
+}
 
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool()
@@ -30,9 +40,14 @@ final class WorkerPool: @unchecked Sendable {
     private let acknowledged = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    /// The job: written by the caller before `generation` is bumped.
-    private var body: ((Int) -> Void)?
-    private var tasks = 0
+    /// The job, by address and type: written by the caller before
+    /// `generation` is bumped, valid until every worker has acknowledged.
+    private var job: UnsafeRawPointer?
+    /// Runs one task of the job at `job`: the `run(task:)` of its type,
+    /// specialized (a closure made inside the specialized `run`, with no
+    /// captures, so no context to allocate).
+    private var perform: (UnsafeRawPointer, Int) -> Void = { _, _ in }
+    private var taskCount = 0
     /// Worker threads started so far (task k + 1 runs on worker k).
     private var workers = 0
     // Allocated, not stored inline: pthread objects must not move.
@@ -47,22 +62,23 @@ final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(wake, nil)
     }
 
-    /// Runs `body(0) … body(count - 1)`, task 0 on this thread and the
-    /// others on workers, and returns when all have returned. `body` must be
-    /// safe to run concurrently for different tasks.
-    func run(_ count: Int, _ body: (Int) -> Void) {
+    /// Runs `tasks.run(task: 0) … tasks.run(task: count - 1)`, task 0 on
+    /// this thread and the others on workers, and returns when all have
+    /// returned. Allocates nothing.
+    func run<Tasks: ParallelTasks>(_ count: Int, _ tasks: Tasks) {
         if count <= 1 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            for t in 0..<count { body(t) }
+            for t in 0..<count { tasks.run(task: t) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
         if !grow(to: count - 1) {
-            for t in 0..<count { body(t) }
+            for t in 0..<count { tasks.run(task: t) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            self.body = body
-            tasks = count
+        withUnsafePointer(to: tasks) { address in
+            job = UnsafeRawPointer(address)
+            perform = { job, task in job.assumingMemoryBound(to: Tasks.self).pointee.run(task: task) }
+            taskCount = count
             acknowledged.store(0, ordering: .relaxed)
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
@@ -70,13 +86,13 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_cond_broadcast(wake)
                 pthread_mutex_unlock(mutex)
             }
-            body(0)
+            address.pointee.run(task: 0)
             var spins = 0
             while acknowledged.load(ordering: .acquiring) < workers {
                 spins += 1
                 if spins > 1 << 12 { sched_yield() }
             }
-            self.body = nil
+            job = nil
         }
     }
 
@@ -120,7 +136,7 @@ final class WorkerPool: @unchecked Sendable {
                 current = generation.load(ordering: .acquiring)
             }
             seen = current
-            if task < tasks, let body { body(task) }
+            if task < taskCount, let job { perform(job, task) }
             acknowledged.add(1, ordering: .releasing)
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CAllocationCounter
 import Genc
 import GencKernels
 import GencLower
@@ -65,32 +66,43 @@ struct Bench: ParsableCommand {
 
     struct Timing {
         var ms: [Double]
+        /// Heap allocations (malloc and friends, any thread) over all the timed runs.
+        var allocations: Int
         var flops: Int
+        init(_ run: (ms: [Double], allocations: Int), flops: Int) {
+            (ms, allocations, self.flops) = (run.ms, run.allocations, flops)
+        }
         var median: Double { ms.sorted()[ms.count / 2] }
         func json(threads: Int) -> JSONValue {
             .object([("ms_median", .double(median)), ("ms_min", .double(ms.min() ?? 0)), ("ms_max", .double(ms.max() ?? 0)),
-                     ("gflops", .double(median > 0 ? Double(flops) / (median * 1e6) : 0)), ("threads", .int(threads))])
+                     ("gflops", .double(median > 0 ? Double(flops) / (median * 1e6) : 0)), ("threads", .int(threads)),
+                     ("allocations_per_run", .double(allocationsPerRun))])
         }
         func line(_ name: String) -> String {
             let g = median > 0 ? Double(flops) / (median * 1e6) : 0
-            return "\(name): median \(fmt(median)) ms (min \(fmt(ms.min() ?? 0)), max \(fmt(ms.max() ?? 0))), \(fmt(g)) GFLOP/s"
+            return "\(name): median \(fmt(median)) ms (min \(fmt(ms.min() ?? 0)), max \(fmt(ms.max() ?? 0))), \(fmt(g)) GFLOP/s, \(fmt(allocationsPerRun)) heap allocations per run"
         }
+        var allocationsPerRun: Double { ms.isEmpty ? 0 : Double(allocations) / Double(ms.count) }
         func fmt(_ x: Double) -> String {
             let r = (x * 100).rounded() / 100
             return "\(r)"
         }
     }
 
-    func time(_ body: () throws -> Void) rethrows -> [Double] {
+    /// The milliseconds of each timed run, and the heap allocations of all
+    /// of them (counted by the interposed allocator, CAllocationCounter).
+    func time(_ body: () throws -> Void) rethrows -> (ms: [Double], allocations: Int) {
         for _ in 0..<warmup { try body() }
         var ms: [Double] = []
         ms.reserveCapacity(steps)
+        genc_allocations_start()
+        defer { _ = genc_allocations_stop() }
         for _ in 0..<steps {
             let t = Self.now()
             try body()
             ms.append((Self.now() - t) * 1000)
         }
-        return ms
+        return (ms, genc_allocations_stop())
     }
 
     func run() throws {
@@ -126,9 +138,9 @@ struct Bench: ParsableCommand {
             }
             var timings: [(String, Timing)] = []
             for (_, exe) in programs {
-                timings.append((exe.plan.name.split(separator: ".").suffix(2).joined(separator: "."), Timing(ms: try time { try exe.run(seed: 1) }, flops: exe.plan.report.flops)))
+                timings.append((exe.plan.name.split(separator: ".").suffix(2).joined(separator: "."), Timing(try time { try exe.run(seed: 1) }, flops: exe.plan.report.flops)))
             }
-            let step = Timing(ms: try time { for name in schedule { try programs.first { $0.0 == name }?.1.run(seed: 1) } },
+            let step = Timing(try time { for name in schedule { try programs.first { $0.0 == name }?.1.run(seed: 1) } },
                               flops: schedule.compactMap { n in programs.first { $0.0 == n }?.1.plan.report.flops }.reduce(0, +))
             if json {
                 Output.stdout(JSONValue.object([("step", step.json(threads: threads)),
@@ -151,7 +163,7 @@ struct Bench: ParsableCommand {
         fillUniform(a, count: n * n, seed: 1, low: -0.5, high: 0.5)
         fillUniform(b, count: n * n, seed: 2, low: -0.5, high: 0.5)
         let ms = time { GencKernels.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n, threads: threads) }
-        let t = Timing(ms: ms, flops: 2 * n * n * n)
+        let t = Timing(ms, flops: 2 * n * n * n)
         if json {
             Output.stdout(JSONValue.object([("sgemm", .object([("n", .int(n)), ("kernel", .string(openBLASCoreName()))] + { if case let .object(p) = t.json(threads: threads) { return p } else { return [] } }()))]).serialized() + "\n")
         } else {
