@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "GencLowerTests", dependencies: ["GencLower", "GencIR", "Genc", "GencSpec", "GencTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "GencAutodiffTests", dependencies: ["GencAutodiff", "GencLower", "GencIR", "GencPlan", "GencRuntime", "Genc", "GencSpec", "GencSupport", "GencTestSupport"]),
         .testTarget(name: "GencPassesTests", dependencies: ["GencPasses", "GencAutodiff", "GencIR", "GencLower", "Genc", "GencTestSupport"]),
-        .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels"]),
+        .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels", "CAllocationCounter"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencPasses", "GencIR", "GencTestSupport"]),
         .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GencTrainTests", dependencies: ["GencTrain", "GencRuntime", "GencSpec", "GencIR", "Genc", "GencSupport", "GencTestSupport"]),

@@ -39,7 +39,8 @@ public func sgemm(
     precondition(lda >= max(1, transA ? m : k), "sgemm: lda too small")
     precondition(ldb >= max(1, transB ? k : n), "sgemm: ldb too small")
     precondition(ldc >= max(1, n), "sgemm: ldc too small")
-    precondition(max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "sgemm: size exceeds Int32")
+    // Pairwise: the variadic max builds an array, an allocation per call in a debug build.
+    precondition(max(max(m, n), max(k, lda), max(ldb, ldc)) <= Int(Int32.max), "sgemm: size exceeds Int32")
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {
         scaleMatrix(c, rows: m, cols: n, ld: ldc, by: beta)

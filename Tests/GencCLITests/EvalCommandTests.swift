@@ -54,8 +54,14 @@ final class EvalCommandTests: XCTestCase {
         let json = try JSONParser.parse(r.stdout)
         XCTAssertNotNil(json["step"]?["ms_median"])
         XCTAssertNotNil(json["programs"]?["train.d_loss"]?["gflops"])
+        // The heap allocations of the timed runs are counted (a debug build
+        // allocates in most kernels; scripts/allocations.sh checks the
+        // release build's training steps for 0).
+        XCTAssertNotNil(json["step"]?["allocations_per_run"])
         let s = try GencBinary.run(["bench", "--sgemm", "64", "--steps", "3", "--json"])
         XCTAssertEqual(s.status, 0, s.stderr)
-        XCTAssertNotNil(try JSONParser.parse(s.stdout)["sgemm"]?["gflops"])
+        let sgemm = try JSONParser.parse(s.stdout)["sgemm"]
+        XCTAssertNotNil(sgemm?["gflops"])
+        XCTAssertEqual(sgemm?["allocations_per_run"], .double(0), s.stdout)
     }
 }

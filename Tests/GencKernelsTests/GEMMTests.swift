@@ -1,10 +1,13 @@
 import XCTest
 import GencKernels
+import CAllocationCounter
 
 final class GEMMTests: XCTestCase {
     func testAllTransposeCasesAgainstNaive() {
         var rng = TestRNG(1)
-        let shapes = [(1, 1, 1), (1, 7, 5), (5, 1, 3), (3, 4, 1), (17, 9, 13), (32, 33, 31), (2, 64, 3)]
+        // The last four: A·B with a 1–8 column tail and K ≥ 32, whose tail genc computes itself.
+        let shapes = [(1, 1, 1), (1, 7, 5), (5, 1, 3), (3, 4, 1), (17, 9, 13), (32, 33, 31), (2, 64, 3),
+                      (64, 1, 256), (5, 21, 40), (3, 8, 33), (9, 40, 64)]
         for (m, n, k) in shapes {
             for transA in [false, true] {
                 for transB in [false, true] {
@@ -34,6 +37,42 @@ final class GEMMTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The GEMMs of a training step allocate nothing: OpenBLAS's SkylakeX
+    /// small-matrix kernel mallocs on every A·B with a 1–8 column tail
+    /// (K ≥ 32, M·N·K ≤ 10⁶), which genc routes around; other kernels never
+    /// allocate. Counted by the interposed allocator, on whichever kernel
+    /// this machine runs, over that class and its edges.
+    func testSmallGEMMsAllocateNothing() {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: 1 << 16), b = UnsafeMutablePointer<Float>.allocate(capacity: 1 << 16)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: 1 << 16)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        a.initialize(repeating: 0.5, count: 1 << 16)
+        b.initialize(repeating: 0.25, count: 1 << 16)
+        c.initialize(repeating: 0, count: 1 << 16)
+        var counts: [String] = []
+        for (m, n, k) in [(64, 1, 256), (64, 2, 256), (100, 100, 100), (8, 24, 32), (1, 8, 31), (64, 56, 256), (16, 16, 64)] {
+            for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+                for beta: Float in [0, 1] {
+                    let (lda, ldb) = (transA ? m : k, transB ? k : n)
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+                    genc_allocations_start()
+                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda,
+                          b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+                    let made = genc_allocations_stop()
+                    if made != 0 { counts.append("m\(m) n\(n) k\(k) tA\(transA) tB\(transB) beta \(beta): \(made)") }
+                }
+            }
+        }
+        XCTAssertEqual(counts, [], "on OpenBLAS kernel \(openBLASCoreName())")
+        // The counter is live: an array of a size known only at run time is counted.
+        genc_allocations_start()
+        let made = [Int](repeating: 7, count: 1000 + Int.random(in: 0..<1))
+        let count = genc_allocations_stop()
+        XCTAssertEqual(made.count, 1000)
+        XCTAssertGreaterThanOrEqual(count, 1)
     }
 
     /// GEMMs big enough to be split into row or column blocks: against the
