@@ -66,23 +66,24 @@ struct Bench: ParsableCommand {
 
     struct Timing {
         var ms: [Double]
-        /// Heap allocations (malloc and friends, any thread) over all the timed runs.
-        var allocations: Int
+        /// Heap allocations (malloc and friends, any thread) over all the timed
+        /// runs; nil in a sanitizer build, where they are not counted.
+        var allocations: Int?
         var flops: Int
-        init(_ run: (ms: [Double], allocations: Int), flops: Int) {
+        init(_ run: (ms: [Double], allocations: Int?), flops: Int) {
             (ms, allocations, self.flops) = (run.ms, run.allocations, flops)
         }
         var median: Double { ms.sorted()[ms.count / 2] }
         func json(threads: Int) -> JSONValue {
             .object([("ms_median", .double(median)), ("ms_min", .double(ms.min() ?? 0)), ("ms_max", .double(ms.max() ?? 0)),
                      ("gflops", .double(median > 0 ? Double(flops) / (median * 1e6) : 0)), ("threads", .int(threads)),
-                     ("allocations_per_run", .double(allocationsPerRun))])
+                     ("allocations_per_run", allocationsPerRun.map { .double($0) } ?? .null)])
         }
         func line(_ name: String) -> String {
             let g = median > 0 ? Double(flops) / (median * 1e6) : 0
-            return "\(name): median \(fmt(median)) ms (min \(fmt(ms.min() ?? 0)), max \(fmt(ms.max() ?? 0))), \(fmt(g)) GFLOP/s, \(fmt(allocationsPerRun)) heap allocations per run"
+            return "\(name): median \(fmt(median)) ms (min \(fmt(ms.min() ?? 0)), max \(fmt(ms.max() ?? 0))), \(fmt(g)) GFLOP/s, " + (allocationsPerRun.map { "\(fmt($0)) heap allocations per run" } ?? "heap allocations not counted (sanitizer build)")
         }
-        var allocationsPerRun: Double { ms.isEmpty ? 0 : Double(allocations) / Double(ms.count) }
+        var allocationsPerRun: Double? { allocations.map { ms.isEmpty ? 0 : Double($0) / Double(ms.count) } }
         func fmt(_ x: Double) -> String {
             let r = (x * 100).rounded() / 100
             return "\(r)"
@@ -90,8 +91,9 @@ struct Bench: ParsableCommand {
     }
 
     /// The milliseconds of each timed run, and the heap allocations of all
-    /// of them (counted by the interposed allocator, CAllocationCounter).
-    func time(_ body: () throws -> Void) rethrows -> (ms: [Double], allocations: Int) {
+    /// of them (counted by the interposed allocator, CAllocationCounter; nil
+    /// where it is compiled out, in a sanitizer build).
+    func time(_ body: () throws -> Void) rethrows -> (ms: [Double], allocations: Int?) {
         for _ in 0..<warmup { try body() }
         var ms: [Double] = []
         ms.reserveCapacity(steps)
@@ -102,7 +104,8 @@ struct Bench: ParsableCommand {
             try body()
             ms.append((Self.now() - t) * 1000)
         }
-        return (ms, genc_allocations_stop())
+        let made = genc_allocations_stop()
+        return (ms, genc_allocations_counted() != 0 ? made : nil)
     }
 
     func run() throws {
