@@ -1,6 +1,6 @@
 // CAllocationCounter — counts heap allocations made by any thread of the
-// process between start and stop. Linked into genc (for genc bench) and
-// the kernel tests.
+// process between start and stop. Linked into genc (for genc bench), the
+// kernel tests and the CLI tests.
 #ifndef GENC_ALLOCATION_COUNTER_H
 #define GENC_ALLOCATION_COUNTER_H
 
