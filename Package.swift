@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "GencPassesTests", dependencies: ["GencPasses", "GencAutodiff", "GencIR", "GencLower", "Genc", "GencTestSupport"]),
         .testTarget(name: "GencKernelsTests", dependencies: ["GencKernels", "CAllocationCounter"]),
         .testTarget(name: "GencPlanTests", dependencies: ["GencPlan", "GencPasses", "GencIR", "GencTestSupport"]),
-        .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "GencRuntimeTests", dependencies: ["GencRuntime", "GencPlan", "GencPasses", "GencIR", "GencKernels", "Genc", "GencTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "GencTrainTests", dependencies: ["GencTrain", "GencRuntime", "GencSpec", "GencIR", "Genc", "GencSupport", "GencTestSupport"]),
         .testTarget(name: "GencCLITests", dependencies: ["genc", "Genc", "GencIR", "GencRuntime", "GencTrain", "GencTestSupport", "CAllocationCounter"]),
     ]

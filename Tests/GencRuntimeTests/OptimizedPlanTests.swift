@@ -1,6 +1,7 @@
 import Genc
 import GencIR
 import GencLower
+import GencPasses
 import GencPlan
 import GencRuntime
 import GencSpec
@@ -73,6 +74,41 @@ final class OptimizedPlanTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// `merge-matmul-sums` against the same pipeline without it: one GEMM
+    /// over operands concatenated along K computes the sum of the separate
+    /// GEMMs. The summation order differs, so each gradient is bounded
+    /// against its largest element (a reordered sum's rounding), in the
+    /// `grad.*` programs: after an Adam step a gradient element near zero
+    /// can move its weight by a whole learning rate. The models are those
+    /// where it fires: char-lstm's W_hh gradient, summed over steps, and
+    /// mlp-gan's discriminator weights, read for real and fake batches.
+    func testMergedMatmulSumsComputeWhatSeparateGEMMsDo() throws {
+        let without = try Pipeline(Pipeline.standard.passes.filter { $0.name != MatmulSumMerging.pass.name })
+        for (name, dims) in [("char-lstm", [("batch", 2), ("steps", 5)]), ("mlp-gan", [("batch", 4)])] {
+            let r = try load(name, dims)
+            let lowered = try XCTUnwrap(r.lowered)
+            let merged = try ModelOptimizer.optimize(lowered, verify: true).model
+            let separate = try ModelOptimizer.optimize(lowered, pipeline: without, verify: true).model
+            let infos = Dictionary(lowered.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            var fired = false
+            for (p, q) in zip(merged.programs, separate.programs) where p.name.hasPrefix("grad.") {
+                func matmuls(_ g: Graph) -> Int { g.nodes.filter { if case .matmul = $0.op { return true } else { return false } }.count }
+                if matmuls(p.graph) < matmuls(q.graph) { fired = true }
+                let a = try runOnce(try Planner.plan(p.graph, options: .optimized) { n, _, _ in Compiler.initializer(infos[n]) }, threads: 1)
+                let b = try runOnce(try Planner.plan(q.graph, options: .optimized) { n, _, _ in Compiler.initializer(infos[n]) }, threads: 1)
+                XCTAssertEqual(Set(a.keys), Set(b.keys), "\(name) \(p.name)")
+                for (k, x) in b {
+                    let y = try XCTUnwrap(a[k], "\(name) \(p.name) \(k)")
+                    XCTAssertEqual(x.count, y.count)
+                    let scale = x.map { abs(Double($0)) }.max() ?? 0
+                    let worst = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
+                    XCTAssertLessThanOrEqual(worst, 1e-5 * max(scale, 1e-6), "\(name) \(p.name) \(k): difference \(worst), largest element \(scale)")
+                }
+            }
+            XCTAssertTrue(fired, "\(name): merge-matmul-sums merged no sum")
         }
     }
 
