@@ -174,24 +174,32 @@ private func cblasSGEMM(
 /// C = alpha · A · B + beta · C for `r` ≤ 8 columns, A (M, K) and B (K, r)
 /// not transposed: one 8-lane accumulator per row of C, the sum over K in
 /// order with fused multiply-adds. C is not read when beta is 0.
+/// With r < 8 a row of B is loaded 8 lanes wide all the same (lanes r… hold
+/// the next elements of B's buffer, whose products land in lanes that are
+/// never stored), as long as the 8 lanes end within B; the rows after that
+/// are gathered lane by lane. Building every row lane by lane made vae's
+/// 20-column latent GEMMs a fifth of its step.
 private func tailColumns(
     _ m: Int, _ r: Int, _ k: Int, _ alpha: Float,
     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
 ) {
+    // B's last element is at (k − 1)·ldb + r − 1 from b: rows whose 8-lane
+    // load ends there or before are loaded whole.
+    let lastEnd = (k - 1) * ldb + r
+    let wideRows = lastEnd < 8 ? 0 : min(k, (lastEnd - 8) / ldb + 1)
     for i in 0..<m {
         let ai = a + i * lda
         var acc = SIMD8<Float>(repeating: 0)
-        if r == 8 {
-            for kk in 0..<k {
-                let row = UnsafeRawPointer(b + kk * ldb).loadUnaligned(as: SIMD8<Float>.self)
-                acc = acc.addingProduct(SIMD8(repeating: ai[kk]), row)
-            }
-        } else {
-            for kk in 0..<k {
-                let (s, row) = (ai[kk], b + kk * ldb)
-                for t in 0..<r { acc[t] = acc[t].addingProduct(s, row[t]) }
-            }
+        for kk in 0..<wideRows {
+            let row = UnsafeRawPointer(b + kk * ldb).loadUnaligned(as: SIMD8<Float>.self)
+            acc = acc.addingProduct(SIMD8(repeating: ai[kk]), row)
+        }
+        for kk in wideRows..<k {
+            let p = b + kk * ldb
+            var row = SIMD8<Float>(repeating: 0)
+            for t in 0..<r { row[t] = p[t] }
+            acc = acc.addingProduct(SIMD8(repeating: ai[kk]), row)
         }
         let ci = c + i * ldc
         for t in 0..<r { ci[t] = beta == 0 ? alpha * acc[t] : alpha * acc[t] + beta * ci[t] }

@@ -5,9 +5,11 @@ import CAllocationCounter
 final class GEMMTests: XCTestCase {
     func testAllTransposeCasesAgainstNaive() {
         var rng = TestRNG(1)
-        // The last four: A·B with a 1–8 column tail and K ≥ 32, whose tail genc computes itself.
+        // From (64, 1, 256) on: A·B with a 1–8 column tail and K ≥ 32, whose tail genc computes
+        // itself, loading rows of B 8 lanes wide while they end within B (n = 4: a load spans
+        // two rows; the last rows are gathered).
         let shapes = [(1, 1, 1), (1, 7, 5), (5, 1, 3), (3, 4, 1), (17, 9, 13), (32, 33, 31), (2, 64, 3),
-                      (64, 1, 256), (5, 21, 40), (3, 8, 33), (9, 40, 64)]
+                      (64, 1, 256), (5, 21, 40), (3, 8, 33), (9, 40, 64), (7, 20, 48), (4, 4, 32), (6, 3, 37), (2, 7, 35)]
         for (m, n, k) in shapes {
             for transA in [false, true] {
                 for transB in [false, true] {
