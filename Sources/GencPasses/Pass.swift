@@ -49,7 +49,7 @@ public struct Pipeline: Sendable {
     /// The default pipeline, in the order it runs.
     public static let standard: Pipeline = {
         // The list is fixed and its order satisfies every `needs`.
-        guard let p = try? Pipeline([ConstantFolding.pass, AlgebraicSimplification.pass, CommonSubexpressionElimination.pass, MatmulSumMerging.pass, DeadCodeElimination.pass]) else {
+        guard let p = try? Pipeline([ConstantFolding.pass, AlgebraicSimplification.pass, CommonSubexpressionElimination.pass, MatmulSumMerging.pass, SharedTransposeB.pass, DeadCodeElimination.pass]) else {
             preconditionFailure("the standard pipeline is out of order")
         }
         return p

@@ -40,7 +40,7 @@ final class PassTests: XCTestCase {
     func testPipelineRemovesWhatCSELeftDead() throws {
         var g = try graph()
         let records = try Pipeline.standard.run(&g, verify: true)
-        XCTAssertEqual(records.map(\.pass), ["constant-folding", "simplify", "cse", "merge-matmul-sums", "dce"])
+        XCTAssertEqual(records.map(\.pass), ["constant-folding", "simplify", "cse", "merge-matmul-sums", "transpose-shared-b", "dce"])
         XCTAssertEqual(Verifier.verify(g), [])
         XCTAssertEqual(g.nodes.filter { if case .matmul = $0.op { return true } else { return false } }.count, 1)
         XCTAssertEqual(g.nodes.filter { if case .random = $0.op { return true } else { return false } }.count, 2)

@@ -77,38 +77,46 @@ final class OptimizedPlanTests: XCTestCase {
         }
     }
 
-    /// `merge-matmul-sums` against the same pipeline without it: one GEMM
-    /// over operands concatenated along K computes the sum of the separate
-    /// GEMMs. The summation order differs, so each gradient is bounded
-    /// against its largest element (a reordered sum's rounding), in the
-    /// `grad.*` programs: after an Adam step a gradient element near zero
-    /// can move its weight by a whole learning rate. The models are those
-    /// where it fires: char-lstm's W_hh gradient, summed over steps, and
-    /// mlp-gan's discriminator weights, read for real and fake batches.
-    func testMergedMatmulSumsComputeWhatSeparateGEMMsDo() throws {
-        let without = try Pipeline(Pipeline.standard.passes.filter { $0.name != MatmulSumMerging.pass.name })
-        for (name, dims) in [("char-lstm", [("batch", 2), ("steps", 5)]), ("mlp-gan", [("batch", 4)])] {
-            let r = try load(name, dims)
-            let lowered = try XCTUnwrap(r.lowered)
-            let merged = try ModelOptimizer.optimize(lowered, verify: true).model
-            let separate = try ModelOptimizer.optimize(lowered, pipeline: without, verify: true).model
-            let infos = Dictionary(lowered.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            var fired = false
-            for (p, q) in zip(merged.programs, separate.programs) where p.name.hasPrefix("grad.") {
-                func matmuls(_ g: Graph) -> Int { g.nodes.filter { if case .matmul = $0.op { return true } else { return false } }.count }
-                if matmuls(p.graph) < matmuls(q.graph) { fired = true }
-                let a = try runOnce(try Planner.plan(p.graph, options: .optimized) { n, _, _ in Compiler.initializer(infos[n]) }, threads: 1)
-                let b = try runOnce(try Planner.plan(q.graph, options: .optimized) { n, _, _ in Compiler.initializer(infos[n]) }, threads: 1)
-                XCTAssertEqual(Set(a.keys), Set(b.keys), "\(name) \(p.name)")
-                for (k, x) in b {
-                    let y = try XCTUnwrap(a[k], "\(name) \(p.name) \(k)")
-                    XCTAssertEqual(x.count, y.count)
-                    let scale = x.map { abs(Double($0)) }.max() ?? 0
-                    let worst = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
-                    XCTAssertLessThanOrEqual(worst, 1e-5 * max(scale, 1e-6), "\(name) \(p.name) \(k): difference \(worst), largest element \(scale)")
+    /// The passes that change how a product is computed, each against the
+    /// same pipeline without it: `merge-matmul-sums` (one GEMM over operands
+    /// concatenated along K for a sum of GEMMs) and `transpose-shared-b`
+    /// (an untransposed read of one transposed copy). The summation order
+    /// may differ, so each gradient is bounded against its largest element
+    /// (a reordered sum's rounding), in the `grad.*` programs: after an Adam
+    /// step a gradient element near zero can move its weight by a whole
+    /// learning rate. The models are those where each pass fires: char-lstm
+    /// (its W_hh gradient, summed over steps, and W_hh read transposed at
+    /// every step of the backward) and mlp-gan (the discriminator's weights,
+    /// read for real and fake batches).
+    func testProductRewritesComputeWhatTheGraphDid() throws {
+        let cases: [(String, [(String, [(String, Int)])])] = [
+            (MatmulSumMerging.pass.name, [("char-lstm", [("batch", 2), ("steps", 5)]), ("mlp-gan", [("batch", 4)])]),
+            (SharedTransposeB.pass.name, [("char-lstm", [("batch", 2), ("steps", 5)])]),
+        ]
+        for (pass, models) in cases {
+            let without = try Pipeline(Pipeline.standard.passes.filter { $0.name != pass })
+            for (name, dims) in models {
+                let r = try load(name, dims)
+                let lowered = try XCTUnwrap(r.lowered)
+                let with = try ModelOptimizer.optimize(lowered, verify: true).model
+                let separate = try ModelOptimizer.optimize(lowered, pipeline: without, verify: true).model
+                let infos = Dictionary(lowered.parameters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                var fired = false
+                for (p, q) in zip(with.programs, separate.programs) where p.name.hasPrefix("grad.") {
+                    if p.graph.nodes != q.graph.nodes { fired = true }
+                    let a = try runOnce(try Planner.plan(p.graph, options: .optimized) { n, _, _ in Compiler.initializer(infos[n]) }, threads: 1)
+                    let b = try runOnce(try Planner.plan(q.graph, options: .optimized) { n, _, _ in Compiler.initializer(infos[n]) }, threads: 1)
+                    XCTAssertEqual(Set(a.keys), Set(b.keys), "\(pass) \(name) \(p.name)")
+                    for (k, x) in b {
+                        let y = try XCTUnwrap(a[k], "\(pass) \(name) \(p.name) \(k)")
+                        XCTAssertEqual(x.count, y.count)
+                        let scale = x.map { abs(Double($0)) }.max() ?? 0
+                        let worst = zip(x, y).map { abs(Double($0) - Double($1)) }.max() ?? 0
+                        XCTAssertLessThanOrEqual(worst, 1e-5 * max(scale, 1e-6), "\(pass) \(name) \(p.name) \(k): difference \(worst), largest element \(scale)")
+                    }
                 }
+                XCTAssertTrue(fired, "\(pass) changed nothing in \(name)")
             }
-            XCTAssertTrue(fired, "\(name): merge-matmul-sums merged no sum")
         }
     }
 
