@@ -86,7 +86,7 @@ public enum MatmulSumMerging {
     /// the same type read only here) are opened, everything else is a
     /// term. A stack, not recursion: a chain is as long as the model's loop.
     static func collect(_ g: Graph, _ root: Value, _ uses: [Int], into terms: inout [Value], inner: inout [Bool]) {
-        var stack = g.node(root).operands.reversed().map { $0 }
+        var stack = Array(g.node(root).operands.reversed())
         while let v = stack.popLast() {
             if uses[v.id] == 1, isSum(g, v) {
                 inner[v.id] = true

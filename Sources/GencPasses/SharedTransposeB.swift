@@ -3,11 +3,12 @@ import GencIR
 /// Shared transposed B: no value is read as the transposed right operand
 /// of two or more matmuls that contract over K ≥ 1024; those matmuls read
 /// one transposed copy of it, untransposed, of the same result type.
-///   before: %7 = matmul %5, %1 {transpose_a: false, transpose_b: true} : f32[32, 256]   (%1 : f32[256, 1024])
+///   before: %1 = parameter "w_hh" : f32[256, 1024]
+///           %7 = matmul %5, %1 {transpose_a: false, transpose_b: true} : f32[32, 256]
 ///           %9 = matmul %8, %1 {transpose_a: false, transpose_b: true} : f32[32, 256]
-///   after:  %7 = transpose %1 {perm: [1, 0]} : f32[1024, 256]
-///           %8 = matmul %5, %7 {transpose_a: false, transpose_b: false} : f32[32, 256]
-///           %10 = matmul %9, %7 {transpose_a: false, transpose_b: false} : f32[32, 256]
+///   after:  %1 = parameter "w_hh" : f32[256, 1024]; %2 = transpose %1 {perm: [1, 0]} : f32[1024, 256]
+///           %8 = matmul %6, %2 {transpose_a: false, transpose_b: false} : f32[32, 256]
+///           %10 = matmul %9, %2 {transpose_a: false, transpose_b: false} : f32[32, 256]
 /// Why: OpenBLAS 0.3.21's SkylakeX sgemm packs a transposed B of long K
 /// slowly: dgates·W_hhᵀ, M 32 N 256 K 1024, takes 316 µs against 194 µs
 /// for the same product from Wᵀ stored (1.04–2.1× over the shapes with
@@ -37,7 +38,8 @@ public enum SharedTransposeB {
         map.reserveCapacity(g.nodes.count)
         var copies: [Int: Value] = [:]
         for (i, n) in g.nodes.enumerated() {
-            if reads(n, g), readers[n.operands[1].id] >= minimumReaders, case let .matmul(transposeA, _) = n.op, let t = copies[n.operands[1].id] {
+            // Only a B with enough such readers has a copy.
+            if reads(n, g), case let .matmul(transposeA, _) = n.op, let t = copies[n.operands[1].id] {
                 let v = try out.add(.matmul(transposeA: transposeA, transposeB: false), [map[n.operands[0].id], t], at: n.location)
                 guard out.type(v) == n.type else {
                     throw PassError("transpose-shared-b: the rewritten matmul has type \(out.type(v)), not \(n.type)")
