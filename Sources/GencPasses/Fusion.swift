@@ -31,6 +31,9 @@ import GencIR
 ///   epilogue group: the head runs first, the loop reads its result in cache.
 /// A merge that would make a group depend on itself through another group
 /// is refused, so the groups can always be scheduled.
+/// After placement, an elementwise member read only by one other loop of its
+/// shape moves there when its group then stores fewer values
+/// (`moveIntoConsumers`: a backward factor made of forward values).
 public enum Fusion {
     public static let guarantee = "kernels by fusion kind: elementwise trees one loop, contractions and softmaxes with their epilogue, reductions as sinks, an acyclic quotient"
     public static let maxGroupSize = 64
@@ -59,6 +62,7 @@ public enum Fusion {
     public static func partition(_ g: Graph, enabled: Bool = true) -> [KernelGroup] {
         var p = Partitioner(g)
         for i in g.nodes.indices { p.place(i, fuse: enabled) }
+        if enabled { p.moveIntoConsumers() }
         return p.groups()
     }
 
@@ -169,6 +173,101 @@ public enum Fusion {
         }
 
         static func roleOf(_ n: Node) -> Role { Fusion.role(n) }
+
+        /// Whether `n` may leave its group for its readers' loop: an
+        /// elementwise node that reads its operands at its own index.
+        static func movable(_ n: Node) -> Bool {
+            switch n.op {
+            case .unary, .binary: return n.type.dtype == .f32
+            case .random, .oneHot, .input, .parameter, .state, .carried, .constant, .matmul, .conv, .convInputGrad, .convFilterGrad,
+                 .pool, .poolGrad, .reduce, .softmax, .logSoftmax, .reshape, .transpose, .slice, .unslice, .concat, .broadcast,
+                 .gather, .scatterAdd:
+                return false
+            }
+        }
+
+        /// Moves elementwise members out of a fused or epilogue group into
+        /// the one group that reads them, when that stores fewer values:
+        /// greedy placement puts a node with the group of its operands, so
+        /// a backward factor made only of forward values (an LSTM's 1 − tanh²
+        /// of its cell) is computed, and stored, by the forward loop, though
+        /// only a backward loop reads it. A set S moves from G to C when
+        /// every reader of each node of S is in S or in C (not C's head, not
+        /// a node of C that reads at other indices), C is a fused or epilogue
+        /// group of the same loop shape, and fewer of G's values are read
+        /// outside G afterwards. The same ops run in the same order on the
+        /// same values, so results are unchanged to the bit; the quotient
+        /// stays acyclic (C already read G, which reads whatever S reads).
+        mutating func moveIntoConsumers() {
+            var users = [[Int]](repeating: [], count: g.nodes.count)
+            for (i, n) in g.nodes.enumerated() {
+                for o in n.operands where !users[o.id].contains(i) { users[o.id].append(i) }
+            }
+            var external = [Bool](repeating: false, count: g.nodes.count)
+            for v in g.outputs + g.updates { external[v.value.id] = true }
+            for m in g.nodes.indices.reversed() {
+                guard groupOf[m] >= 0, Self.movable(g.nodes[m]), !external[m] else { continue }
+                let from = find(groupOf[m])
+                guard kinds[from] == .fused || kinds[from] == .epilogue, members[from].first != m || kinds[from] == .fused else { continue }
+                // The one group that reads m.
+                var to: Int?
+                var fits = !users[m].isEmpty
+                for u in users[m] {
+                    let c = find(groupOf[u])
+                    if to == nil { to = c }
+                    if c != to || c == from { fits = false }
+                }
+                guard fits, let into = to, kinds[into] == .fused || kinds[into] == .epilogue,
+                      shapes[into] == shapes[from], shapes[into] == g.nodes[m].type.shape else { continue }
+                // A reader in `into` must read at the loop's index, after its head.
+                func readsInLoop(_ r: Int) -> Bool {
+                    if case .oneHot = g.nodes[r].op { return false }
+                    return Fusion.role(g.nodes[r]) != .affineRead && !(kinds[into] == .epilogue && members[into].first == r)
+                }
+                // S: m and the members of `from` that only S and the loop of `into` read, closed upward.
+                var moving: Set<Int> = [m]
+                var grew = true
+                while grew {
+                    grew = false
+                    for x in moving {
+                        for o in g.nodes[x].operands where !moving.contains(o.id) && groupOf[o.id] >= 0 && find(groupOf[o.id]) == from {
+                            let n = g.nodes[o.id]
+                            guard Self.movable(n), !external[o.id], members[from].first != o.id || kinds[from] == .fused,
+                                  n.type.shape == shapes[from] else { continue }
+                            if users[o.id].allSatisfy({ moving.contains($0) || (find(groupOf[$0]) == into && readsInLoop($0)) }) {
+                                moving.insert(o.id)
+                                grew = true
+                            }
+                        }
+                    }
+                }
+                guard members[from].count > moving.count, members[into].count + moving.count < maxGroupSize else { continue }
+                guard moving.flatMap({ users[$0] }).allSatisfy({ moving.contains($0) || readsInLoop($0) }) else { continue }
+                // Values of `from` read outside it, before and after.
+                func exported(_ x: Int, without: Set<Int>) -> Bool {
+                    external[x] || users[x].contains { !without.contains($0) && find(groupOf[$0]) != from }
+                }
+                var before = 0, after = 0
+                let stays = Set(members[from]).subtracting(moving)
+                for x in members[from] {
+                    if exported(x, without: []) { before += 1 }
+                    if stays.contains(x), external[x] || users[x].contains(where: { moving.contains($0) || find(groupOf[$0]) != from }) { after += 1 }
+                }
+                guard after < before else { continue }
+                members[from].removeAll { moving.contains($0) }
+                var all = (members[into] + moving).sorted()
+                if kinds[into] == .epilogue, let head = members[into].first, let k = all.firstIndex(of: head) {
+                    all.remove(at: k)
+                    all.insert(head, at: 0)
+                }
+                members[into] = all
+                for x in moving { groupOf[x] = into }
+                reads[into] = []
+                for x in members[into] { addReads(into, x) }
+                reads[from] = []
+                for x in members[from] { addReads(from, x) }
+            }
+        }
 
         /// Whether `v` is a reduction accumulated by the loop of `h` (complete only after it).
         mutating func isSink(_ v: Int, of h: Int) -> Bool {

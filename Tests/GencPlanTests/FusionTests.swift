@@ -73,6 +73,41 @@ final class FusionTests: XCTestCase {
         XCTAssertFalse(p.steps.contains { $0.name == "exp" || $0.name == "reduce_max" }, text)
     }
 
+    /// 1 − y², made only of the forward loop's y but read only by the
+    /// matmul's epilogue (whose head reads y, so the two loops cannot
+    /// merge), is computed in the epilogue: the forward loop stores y alone.
+    func testAFactorOnlyALaterLoopReadsMovesIntoThatLoop() throws {
+        let ir = """
+        graph "backward-factor" {
+          %0 = input {name: "x"} : f32[4, 8]
+          %1 = tanh %0 : f32[4, 8]
+          %2 = parameter {name: "w"} : f32[8, 8]
+          %3 = matmul %1, %2 {transpose_a: false, transpose_b: false} : f32[4, 8]
+          %4 = square %1 : f32[4, 8]
+          %5 = constant {value: 1.0} : f32[]
+          %6 = subtract %5, %4 : f32[4, 8]
+          %7 = multiply %3, %6 : f32[4, 8]
+          output "y" = %7
+        }
+        """
+        let (p, text) = try plan(ir)
+        XCTAssertEqual(p.steps.count, 2, text)
+        expect(text, """
+        CHECK: 0: %1 = tanh(%0)
+        CHECK: 1: %3, %7 = matmul+fused(%1, %2, %1)
+        CHECK-NEXT: r0 = square(in0)
+        CHECK-NEXT: r1 = subtract(1.0, r0)
+        CHECK-NEXT: r2 = multiply(head, r1)
+        """)
+        // Where another kernel reads the factor too, it stays where it is: moving it would store more, not less.
+        let (q, shared) = try plan(ir.replacingOccurrences(of: "output \"y\" = %7", with: "output \"y\" = %7\n  output \"f\" = %6"))
+        XCTAssertEqual(q.steps.count, 2, shared)
+        expect(shared, """
+        CHECK: 0: %1, %6 = fused(%0)
+        CHECK: r1 = square(r0)
+        """)
+    }
+
     func testNothingFusesAcrossTheReductionItFeeds() throws {
         // softmax by hand: the sum is a sink of exp's loop, but the divide
         // reads the sum of the very exp it divides, so it cannot join that loop.
