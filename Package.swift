@@ -47,7 +47,9 @@ let package = Package(
         // MARK: - Back end: plans, kernels, runtime
         .target(name: "GencPlan", dependencies: ["GencIR", "GencPasses"]),
 
-        .target(name: "GencKernels", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        // C = A·B with B packed once for many GEMMs (AVX-512 or AVX2, chosen at run time).
+        .target(name: "CPackedGEMM"),
+        .target(name: "GencKernels", dependencies: ["CBLAS", "CPackedGEMM"], swiftSettings: kernelSettings),
         .target(name: "GencRuntime", dependencies: ["GencSupport", "GencIR", "GencPlan", "GencKernels"]),
 
         // Training and sampling: data loaders, the loop, checkpoints, image and text writers.

@@ -119,9 +119,12 @@ extension Executable {
         switch step.kernel {
         case let .op(op):
             guard step.outputs.count == 1 else { throw RuntimeError("step \(step.name) has \(step.outputs.count) outputs") }
+            if let p = packedSteps[index] { return packedMatmul(p.operand, packs: p.packs, step.inputs, step.outputs[0]) }
             return try kernel(op, step.inputs, step.outputs[0])
         case let .fused(f):
-            let head = try f.head.map { try kernel($0, Array(step.inputs.prefix(f.headInputs)), step.outputs[0]) }
+            let headInputs = Array(step.inputs.prefix(f.headInputs))
+            let head = try packedSteps[index].map { packedMatmul($0.operand, packs: $0.packs, headInputs, step.outputs[0]) }
+                ?? f.head.map { try kernel($0, headInputs, step.outputs[0]) }
             let program = fusedProgram(f, step)
             let streams = f.body.compactMap { i -> Int? in
                 if case let .random(_, stream) = i.function { return stream } else { return nil }

@@ -2,6 +2,10 @@ import GencIR
 import GencKernels
 import GencPlan
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What a run needs that changes from run to run; the kernels' closures
 /// read it (they are built once, at load).
 final class RunState {
@@ -34,6 +38,10 @@ public final class Executable: @unchecked Sendable {
     /// State updates as (destination, source, bytes), resolved at load.
     var updates: [(UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int)] = []
     let state = RunState()
+    /// The packed copies of shared B operands (PackedOperands.swift), and
+    /// for each matmul step that reads one: its operand and whether it packs.
+    var packedBuffers: [UnsafeMutablePointer<Float>] = []
+    var packedSteps: [Int: (operand: PackedOperand, packs: Bool)] = [:]
     /// Per step: what `--check-numerics` needs of a fused loop (nil for one-op steps).
     var fusedChecks: [FusedCheck?] = []
     /// Check every kernel's results for NaN and ±∞ as it runs (`run` then
@@ -85,12 +93,20 @@ public final class Executable: @unchecked Sendable {
         }
         addresses = plan.slots.map(address)
         fusedChecks = Array(repeating: nil, count: plan.steps.count)
+        for g in PackedOperandGroup.groups(plan) {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(g.floats, 16))
+            buffer.initialize(repeating: 0, count: max(g.floats, 16))
+            packedBuffers.append(buffer)
+            let operand = PackedOperand(k: g.k, n: g.n, transB: g.transB, buffer: buffer)
+            for (j, i) in g.steps.enumerated() { packedSteps[i] = (operand, j == 0) }
+        }
         for (i, step) in plan.steps.enumerated() { kernels.append(try kernel(for: step, index: i)) }
         updates = plan.copiedUpdates.map { (persistent[$0.buffer], addresses[$0.slot], plan.slots[$0.slot].type.byteCount) }
     }
 
     /// The bytes `init` allocates for `plan` besides the shared parameter
-    /// store: its arena, its scratch workspace and its constants. Callers
+    /// store: its arena, its scratch workspace (with the packed copies of
+    /// shared matmul operands) and its constants. Callers
     /// compare this with a memory limit before loading (allocation failure
     /// would abort the process, not throw).
     /// `threads`: the thread count it will be loaded with (scratch is per worker).
@@ -100,7 +116,7 @@ public final class Executable: @unchecked Sendable {
         let patch = scratchBound(plan)
         // Beyond 2^40 elements the exact figure does not matter: no machine has it.
         let workspace = patch > Double(Size.maxElements) ? Int(min(patch * 4, 0x1p62)) : max(try workspaceBytes(plan, threads: max(1, threads)), 64)
-        return (max(plan.arenaBytes, 64), workspace + fusedScratchCount(plan, threads: max(1, threads)) * 4, constants)
+        return (max(plan.arenaBytes, 64), workspace + fusedScratchCount(plan, threads: max(1, threads)) * 4 + packedBytes(plan), constants)
     }
 
     /// The largest im2col patch matrix (elements) any convolution of the
@@ -133,6 +149,7 @@ public final class Executable: @unchecked Sendable {
         for c in constants { c.deallocate() }
         fusedScratch.deallocate()
         for s in ownedSeeds { s.deallocate() }
+        for b in packedBuffers { b.deallocate() }
     }
 
     /// Floats of scratch the largest fused loop needs: a tile-sized row per
@@ -159,6 +176,27 @@ public final class Executable: @unchecked Sendable {
         if state.badIDs > 0 {
             throw RuntimeError("\(state.badIDs) token id\(state.badIDs == 1 ? " was" : "s were") outside the table they index (an embedding's vocab or cross_entropy's classes)")
         }
+        for (dst, src, bytes) in updates { dst.copyMemory(from: src, byteCount: bytes) }
+    }
+
+    /// Runs every step once, as `run` does, adding each step's wall-clock
+    /// seconds to `seconds[step]` (`genc bench --profile`). The clock reads
+    /// between kernels make it slower than `run`; use it for shares, not totals.
+    public func runProfiled(seed: UInt64, seconds: inout [Double]) throws {
+        precondition(seconds.count == kernels.count, "runProfiled: one entry per step")
+        state.seed = seed
+        state.badIDs = 0
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        var last = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+        for (i, k) in kernels.enumerated() {
+            k()
+            clock_gettime(CLOCK_MONOTONIC, &t)
+            let now = Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+            seconds[i] += now - last
+            last = now
+        }
+        if state.badIDs > 0 { throw RuntimeError("\(state.badIDs) token ids were outside the table they index") }
         for (dst, src, bytes) in updates { dst.copyMemory(from: src, byteCount: bytes) }
     }
 

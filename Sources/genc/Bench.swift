@@ -1,5 +1,6 @@
 import ArgumentParser
 import CAllocationCounter
+import Foundation
 import Genc
 import GencKernels
 import GencLower
@@ -42,6 +43,8 @@ struct Bench: ParsableCommand {
     var unoptimized = false
     @Flag(help: "Compile without schedule sharing (each training program of a step computes everything it reads, the generator forward of a GAN twice), to measure what sharing buys. Implied by --unoptimized.")
     var noScheduleSharing = false
+    @Flag(help: "After timing, run the schedule --steps more times timing every kernel, and print where the time goes: milliseconds per step by kernel kind, and the kernels (grouped by kind and shapes) that take the most.")
+    var profile = false
 
     var threads: Int { threading.threads }
 
@@ -153,9 +156,50 @@ struct Bench: ParsableCommand {
                 Output.stdout(step.line("schedule [\(schedule.joined(separator: ", "))]") + "\n")
                 for (n, t) in timings { Output.stdout("  " + t.line(n) + "\n") }
             }
+            if profile {
+                let order = schedule.compactMap { n in programs.first { $0.0 == n }?.1 }
+                Output.stdout(try Self.profile(order, steps: steps, warmup: warmup))
+            }
         } catch {
             throw Output.fail(error, file: file, json: json)
         }
+    }
+
+    /// Times every kernel of `programs` (run in order, `steps` times after
+    /// `warmup` untimed runs) and renders the shares: by kernel kind, then
+    /// the 25 heaviest groups of kernels alike in kind and shapes.
+    static func profile(_ programs: [Executable], steps: Int, warmup: Int) throws -> String {
+        var seconds = programs.map { [Double](repeating: 0, count: $0.plan.steps.count) }
+        for _ in 0..<warmup { for e in programs { try e.run(seed: 1) } }
+        for _ in 0..<steps { for (k, e) in programs.enumerated() { try e.runProfiled(seed: 1, seconds: &seconds[k]) } }
+        var byKind: [String: (ms: Double, count: Int)] = [:]
+        var byGroup: [String: (ms: Double, count: Int)] = [:]
+        var total = 0.0
+        for (k, e) in programs.enumerated() {
+            for (i, step) in e.plan.steps.enumerated() {
+                let ms = seconds[k][i] * 1000 / Double(steps)
+                total += ms
+                var kind = step.name
+                if case let .matmul(ta, tb)? = step.op { kind += ta || tb ? " (\(ta ? "Aᵀ" : "A")·\(tb ? "Bᵀ" : "B"))" : "" }
+                let shapes = step.inputs.prefix(3).map { "[\(e.plan.slots[$0].type.shape.map(String.init).joined(separator: ","))]" }.joined(separator: " ")
+                let out = step.outputs.first.map { " -> [\(e.plan.slots[$0].type.shape.map(String.init).joined(separator: ","))]" } ?? ""
+                byKind[kind, default: (0, 0)].ms += ms
+                byKind[kind, default: (0, 0)].count += 1
+                byGroup["\(kind) \(shapes)\(out)", default: (0, 0)].ms += ms
+                byGroup["\(kind) \(shapes)\(out)", default: (0, 0)].count += 1
+            }
+        }
+        func fmt(_ x: Double) -> String { String(format: "%8.2f", x) }
+        func share(_ x: Double) -> String { String(format: "%5.1f%%", total > 0 ? 100 * x / total : 0) }
+        var text = "profile (\(steps) runs, every kernel timed; ms per step, share, kernels per step):\n"
+        for (k, v) in byKind.sorted(by: { $0.value.ms > $1.value.ms }) {
+            text += "  \(fmt(v.ms)) ms \(share(v.ms)) \(String(format: "%5d", v.count))  \(k)\n"
+        }
+        text += "  \(fmt(total)) ms total\nheaviest kernel groups (kind, input shapes -> output shape):\n"
+        for (k, v) in byGroup.sorted(by: { $0.value.ms > $1.value.ms }).prefix(25) {
+            text += "  \(fmt(v.ms)) ms \(share(v.ms)) \(String(format: "%5d", v.count))  \(k)\n"
+        }
+        return text
     }
 
     func benchSGEMM(_ n: Int) {
