@@ -180,8 +180,15 @@ public struct FusedProgram {
 
     var units: Int { ((count + tile - 1) / tile + tilesPerUnit - 1) / tilesPerUnit }
 
+    /// Workers for `threads`: a loop fans out when its element-instructions
+    /// (elements × what each element does: instructions, gathered reads,
+    /// stored results) reach `parallelThreshold`, so a long body over a
+    /// small tensor (an LSTM cell: 30 per element over [32, 256]) is split
+    /// too. Which tiles a worker takes never changes what they compute.
     func workers(_ threads: Int) -> Int {
-        count >= parallelThreshold / 2 ? max(1, min(threads, units)) : 1
+        let perElement = body.count + reads.count + results.count
+        let (work, overflow) = count.multipliedReportingOverflow(by: max(perElement, 1))
+        return overflow || work >= parallelThreshold ? max(1, min(threads, units)) : 1
     }
 }
 
