@@ -176,9 +176,25 @@ public struct FusedProgram {
         runs = FusedRunStorage(reads: self.reads, gatherRow: gatherRow, sinks: sinks)
     }
 
-    public func scratchCount(threads: Int) -> Int { rowsPerWorker * tile * max(1, workers(threads)) }
+    public func scratchCount(threads: Int) -> Int {
+        deferringSinks(threads) ? rowsPerWorker * tile * threads + sinks.count * count : rowsPerWorker * tile * max(1, workers(threads))
+    }
 
     var units: Int { ((count + tile - 1) / tile + tilesPerUnit - 1) / tilesPerUnit }
+
+    /// Whether, on `threads`, the loop runs in two phases: every tile's
+    /// body on all threads, keeping each sink's operand whole (after the
+    /// registers), then the sinks accumulated from it tile by tile in
+    /// order on one thread — the order a single thread uses, so the same
+    /// bits. For a loop whose sinks reduce its outermost axis (a loss, a
+    /// bias gradient, batchnorm's statistics), which cannot be split into
+    /// independent slices and would otherwise run on one thread.
+    func deferringSinks(_ threads: Int) -> Bool {
+        guard threads > 1, !sinks.isEmpty, units == 1, count >= 2 * tile else { return false }
+        let perElement = body.count + reads.count + results.count
+        let (work, overflow) = count.multipliedReportingOverflow(by: max(perElement, 1))
+        return overflow || work >= 2 * parallelThreshold
+    }
 
     /// Workers for `threads`: a loop fans out when its element-instructions
     /// (elements × what each element does: instructions, gathered reads,
@@ -262,7 +278,22 @@ public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: U
     let rows = p.rowsPerWorker * p.tile
     for s in p.sinks { s.out.update(repeating: s.function == .max ? -.infinity : 0, count: s.outCount) }
     var bad = 0
-    if workers <= 1 {
+    if p.deferringSinks(threads) {
+        let operands = scratch + rows * threads
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: threads) { counts in
+            counts.initialize(repeating: 0)
+            WorkerPool.shared.run(threads, FusedTiles(
+                program: p, seeds: seeds, scratch: scratch, rows: rows, tiles: tiles, workers: threads,
+                counts: counts.baseAddress!, sinkOperands: operands))
+            bad = counts.reduce(0, +)
+        }
+        for t in 0..<tiles {
+            let start = t * p.tile, n = min(p.tile, p.count - start)
+            for j in 0..<p.sinks.count {
+                accumulate(p.sinks[j].out, p.sinks[j].function == .max, p.runs.sinks[j], operands + j * p.count + start, start: start, count: n)
+            }
+        }
+    } else if workers <= 1 {
         for t in 0..<tiles { bad += fusedTile(p, t, seeds, scratch) }
     } else {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: workers) { counts in
@@ -282,17 +313,21 @@ public func runFused(_ p: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: U
 }
 
 /// Worker w's run of whole units of tiles, in its own scratch rows; it
-/// counts its non-finite values into counts[w].
+/// counts its out-of-range class ids into counts[w]. With `sinkOperands`
+/// (two-phase sinks) every tile is a unit, and the tiles keep their sinks'
+/// operands there instead of accumulating them.
 private struct FusedTiles: ParallelTasks {
     let program: FusedProgram, seeds: UnsafePointer<UInt64>, scratch: UnsafeMutablePointer<Float>
     let rows: Int, tiles: Int, workers: Int, counts: UnsafeMutablePointer<Int>
+    var sinkOperands: UnsafeMutablePointer<Float>? = nil
 
     func run(task w: Int) {
-        let units = program.units, per = program.tilesPerUnit
+        let (units, per) = sinkOperands == nil ? (program.units, program.tilesPerUnit) : (tiles, 1)
         let first = units * w / workers * per, last = min(tiles, units * (w + 1) / workers * per)
         let mine = scratch + w * rows
         var n = 0
-        for t in first..<last { n += fusedTile(program, t, seeds, mine) }
+        var none = -1
+        for t in first..<last { n += fusedTile(program, t, seeds, mine, checkBelow: &none, sinkOperands: sinkOperands) }
         counts[w] = n
     }
 }
@@ -320,9 +355,11 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
 
 /// Tile `t`. With `checkBelow` ≥ 0 it computes only instructions below it,
 /// lowers it to the first one with a non-finite element, and stores nothing.
+/// With `sinkOperands` it stores each sink's operand for the tile at
+/// `sinkOperands + j·count + start` instead of accumulating it.
 @inline(__always)
 private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt64>, _ scratch: UnsafeMutablePointer<Float>,
-                       checkBelow: inout Int) -> Int {
+                       checkBelow: inout Int, sinkOperands: UnsafeMutablePointer<Float>? = nil) -> Int {
     let checking = checkBelow >= 0
     var bad = 0
     let tile = p.tile
@@ -351,6 +388,13 @@ private func fusedTile(_ p: FusedProgram, _ t: Int, _ seeds: UnsafePointer<UInt6
         if checking { return bad }
     }
     for r in p.results { (r.out + start).update(from: scratch + r.register * tile, count: n) }
+    if let keep = sinkOperands {
+        for j in 0..<p.sinks.count {
+            let dst = keep + j * p.count + start
+            if let x = pointer(p.sinks[j].source) { dst.update(from: x, count: n) } else { dst.update(repeating: scalar(p.sinks[j].source), count: n) }
+        }
+        return bad
+    }
     for j in 0..<p.sinks.count {
         let source = p.sinks[j].source, out = p.sinks[j].out, isMax = p.sinks[j].function == .max
         if let x = pointer(source) {

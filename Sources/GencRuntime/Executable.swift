@@ -159,7 +159,9 @@ public final class Executable: @unchecked Sendable {
         for s in plan.steps {
             guard case let .fused(f) = s.kernel else { continue }
             let tile = FusedProgram.tileLength(shape: f.shape, sinkStrides: f.reductions.map(\.strides))
-            most = max(most, (f.body.count + f.reads.count + 1) * tile * threads)
+            // On several threads, a loop with sinks may keep their operands whole (two-phase sinks).
+            let sinkOperands = threads > 1 ? f.reductions.count * f.shape.reduce(1, *) : 0
+            most = max(most, (f.body.count + f.reads.count + 1) * tile * threads + sinkOperands)
         }
         return most
     }
