@@ -1,13 +1,18 @@
 // Conv2D.swift — 2-D convolution forward, input-gradient and filter-gradient
-// by im2col + sgemm, one image at a time.
+// by im2col + sgemm, one image or one group of images at a time.
 //
 // Per image n, with col = im2col(x[n]) of shape (C·KH·KW, OH·OW) and the
 // weight viewed as a matrix W (F, C·KH·KW):
 //   forward        y[n]  = W · col                       (F, OH·OW)
 //   input-gradient dx[n] = col2im(Wᵀ · dy[n])
 //   filter-grad    dw   += dy[n] · colᵀ                  (F, C·KH·KW)
-// A pointwise convolution (1×1, stride 1, no padding) skips im2col: the
-// image is its own column matrix. Nothing is allocated here: the workspace
+// An image of fewer than 512 output positions is multiplied with the next
+// images of its run (`Conv2DGeometry.groupImages`): their column matrices
+// side by side (row stride images·OH·OW), one GEMM, and the output (or
+// output gradient) moved between the group's (F, images·OH·OW) and the
+// batch's (N, F, OH·OW) layout — a 7×7 output's GEMM of 49 columns runs far
+// below the rate of one of 539. A pointwise convolution (1×1, stride 1, no
+// padding) skips im2col: the image is its own column matrix. Nothing is allocated here: the workspace
 // holds `g.workspaceCount(threads:filterGradient:)` floats.
 //
 // Threads split the batch (`Conv2DGeometry.batchWorkers`): each worker runs
@@ -48,16 +53,36 @@ private struct ForwardImages: ImageRunBody {
     func run(images: Range<Int>, worker: Int, threads inner: Int) {
         let (k, p) = (g.colRows, g.colCols)
         let ws = workspace.map { $0 + worker * g.workspaceCount }
-        for n in images {
-            let xn = x + n * g.channels * g.height * g.width
-            let yn = y + n * g.filters * p
-            let col = columns(of: xn, g, ws, inner)
-            if let bias {
-                for f in 0..<g.filters { (yn + f * p).update(repeating: bias[f], count: p) }
+        forGroups(images, g) { group in
+            if group.count == 1 {
+                let n = group.lowerBound
+                let xn = x + n * g.channels * g.height * g.width
+                let yn = y + n * g.filters * p
+                let col = columns(of: xn, g, ws, inner)
+                if let bias {
+                    for f in 0..<g.filters { (yn + f * p).update(repeating: bias[f], count: p) }
+                }
+                sgemm(transA: false, transB: false, m: g.filters, n: p, k: k,
+                      alpha: 1, a: w, lda: k, b: col, ldb: p,
+                      beta: bias == nil ? 0 : 1, c: yn, ldc: p, threads: inner)
+                return
             }
-            sgemm(transA: false, transB: false, m: g.filters, n: p, k: k,
-                  alpha: 1, a: w, lda: k, b: col, ldb: p,
-                  beta: bias == nil ? 0 : 1, c: yn, ldc: p, threads: inner)
+            // Several images: their columns side by side, one GEMM, then each image's rows out.
+            guard let ws else { preconditionFailure("conv2d: workspace required") }
+            let ld = group.count * p
+            let (col, out) = (ws, ws + k * ld)
+            for (j, n) in group.enumerated() {
+                im2col(x + n * g.channels * g.height * g.width, col + j * p, g, ld: ld, threads: inner)
+            }
+            if let bias {
+                for f in 0..<g.filters { (out + f * ld).update(repeating: bias[f], count: ld) }
+            }
+            sgemm(transA: false, transB: false, m: g.filters, n: ld, k: k,
+                  alpha: 1, a: w, lda: k, b: col, ldb: ld,
+                  beta: bias == nil ? 0 : 1, c: out, ldc: ld, threads: inner)
+            for (j, n) in group.enumerated() {
+                scatterRows(from: out + j * p, ld: ld, to: y + n * g.filters * p, rows: g.filters, p)
+            }
         }
     }
 }
@@ -86,20 +111,36 @@ private struct InputGradImages: ImageRunBody {
     func run(images: Range<Int>, worker: Int, threads inner: Int) {
         let (k, p) = (g.colRows, g.colCols)
         let imageCount = g.channels * g.height * g.width
-        for n in images {
-            let dyn = dy + n * g.filters * p
-            let dxn = dx + n * imageCount
+        forGroups(images, g) { group in
             if g.isPointwise {
-                sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
-                      alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: dxn, ldc: p, threads: inner)
-                continue
+                for n in group {
+                    sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
+                          alpha: 1, a: w, lda: k, b: dy + n * g.filters * p, ldb: p, beta: 0, c: dx + n * imageCount, ldc: p, threads: inner)
+                }
+                return
             }
             guard let workspace else { preconditionFailure("conv2dInputGrad: workspace required") }
             let col = workspace + worker * g.workspaceCount
-            sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
-                  alpha: 1, a: w, lda: k, b: dyn, ldb: p, beta: 0, c: col, ldc: p, threads: inner)
-            dxn.update(repeating: 0, count: imageCount)
-            col2imAdd(col, dxn, g, threads: inner)
+            if group.count == 1 {
+                let n = group.lowerBound
+                sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
+                      alpha: 1, a: w, lda: k, b: dy + n * g.filters * p, ldb: p, beta: 0, c: col, ldc: p, threads: inner)
+                (dx + n * imageCount).update(repeating: 0, count: imageCount)
+                col2imAdd(col, dx + n * imageCount, g, threads: inner)
+                return
+            }
+            // Several images: their output gradients side by side, one GEMM, then each image's fold.
+            let ld = group.count * p
+            let gathered = col + k * ld
+            for (j, n) in group.enumerated() {
+                gatherRows(from: dy + n * g.filters * p, to: gathered + j * p, ld: ld, rows: g.filters, p)
+            }
+            sgemm(transA: true, transB: false, m: k, n: ld, k: g.filters,
+                  alpha: 1, a: w, lda: k, b: gathered, ldb: ld, beta: 0, c: col, ldc: ld, threads: inner)
+            for (j, n) in group.enumerated() {
+                (dx + n * imageCount).update(repeating: 0, count: imageCount)
+                col2imAdd(col + j * p, dx + n * imageCount, g, ld: ld, threads: inner)
+            }
         }
     }
 }
@@ -140,17 +181,31 @@ private struct FilterGradImages: ImageRunBody {
         let ws = workspace.map { $0 + worker * g.workspaceCount }
         let out = worker == 0 ? dw : partials! + (worker - 1) * g.weightCount
         let startsFresh = worker > 0 || !accumulate
-        for n in images {
-            let xn = x + n * g.channels * g.height * g.width
-            let col = columns(of: xn, g, ws, inner)
-            sgemm(transA: false, transB: true, m: g.filters, n: k, k: p,
-                  alpha: 1, a: dy + n * g.filters * p, lda: p, b: col, ldb: p,
-                  beta: (n == images.lowerBound && startsFresh) ? 0 : 1, c: out, ldc: k, threads: inner)
+        forGroups(images, g) { group in
+            let beta: Float = (group.lowerBound == images.lowerBound && startsFresh) ? 0 : 1
+            if group.count == 1 {
+                let n = group.lowerBound
+                let col = columns(of: x + n * g.channels * g.height * g.width, g, ws, inner)
+                sgemm(transA: false, transB: true, m: g.filters, n: k, k: p,
+                      alpha: 1, a: dy + n * g.filters * p, lda: p, b: col, ldb: p,
+                      beta: beta, c: out, ldc: k, threads: inner)
+                return
+            }
+            // Several images: columns and output gradients side by side, one GEMM over all their positions.
+            guard let ws else { preconditionFailure("conv2dFilterGrad: workspace required") }
+            let ld = group.count * p
+            let (col, gathered) = (ws, ws + k * ld)
+            for (j, n) in group.enumerated() {
+                im2col(x + n * g.channels * g.height * g.width, col + j * p, g, ld: ld, threads: inner)
+                gatherRows(from: dy + n * g.filters * p, to: gathered + j * p, ld: ld, rows: g.filters, p)
+            }
+            sgemm(transA: false, transB: true, m: g.filters, n: k, k: ld,
+                  alpha: 1, a: gathered, lda: ld, b: col, ldb: ld,
+                  beta: beta, c: out, ldc: k, threads: inner)
         }
     }
 }
 
-/// dw[i] += partial 1 + partial 2 + ..., in worker order.
 private struct SumPartials: ParallelBody {
     let dw: UnsafeMutablePointer<Float>, partials: UnsafeMutablePointer<Float>, count: Int, workers: Int
     func run(_ r: Range<Int>) {
@@ -187,6 +242,33 @@ private protocol ImageRunBody {
 private struct ImageRuns<Body: ImageRunBody>: ParallelTasks {
     let body: Body, g: Conv2DGeometry, workers: Int
     func run(task w: Int) { body.run(images: g.images(worker: w, of: workers), worker: w, threads: 1) }
+}
+
+/// Calls `body` for each group of `images` (`Conv2DGeometry.groupImages`
+/// long, the last of the batch maybe shorter), in order. Runs start on
+/// group boundaries (`images(worker:of:)`), so the groups are the same on
+/// any thread count.
+@inline(__always)
+private func forGroups(_ images: Range<Int>, _ g: Conv2DGeometry, _ body: (Range<Int>) -> Void) {
+    let b = g.groupImages
+    var n = images.lowerBound
+    while n < images.upperBound {
+        let end = min(n + b, images.upperBound)
+        body(n..<end)
+        n = end
+    }
+}
+
+/// dst[r, 0..<p] = src[r·ld ..< r·ld + p] for each of `rows` rows (dst contiguous).
+@inline(__always)
+private func scatterRows(from src: UnsafePointer<Float>, ld: Int, to dst: UnsafeMutablePointer<Float>, rows: Int, _ p: Int) {
+    for r in 0..<rows { (dst + r * p).update(from: src + r * ld, count: p) }
+}
+
+/// dst[r·ld ..< r·ld + p] = src[r, 0..<p] for each of `rows` rows (src contiguous).
+@inline(__always)
+private func gatherRows(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, ld: Int, rows: Int, _ p: Int) {
+    for r in 0..<rows { (dst + r * ld).update(from: src + r * p, count: p) }
 }
 
 /// One image's column matrix: the image itself when pointwise, else im2col into the workspace.

@@ -61,14 +61,39 @@ public struct Conv2DGeometry: Hashable, Sendable {
         kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
     }
 
-    /// Floats of workspace the conv2d kernels need: one image's column
-    /// matrix, (C·KH·KW, OH·OW), or 0 for a pointwise convolution.
-    public var workspaceCount: Int { isPointwise ? 0 : colRows * colCols }
+    /// The columns one GEMM of the conv2d kernels aims for: an image with
+    /// fewer output positions is multiplied together with the next images of
+    /// its run (`groupImages`), since a GEMM of 49 columns (a 7×7 output)
+    /// runs at about 60% of the rate of one of 500.
+    public static let groupColumns = 512
+
+    /// Images whose column matrices sit side by side in one GEMM: enough
+    /// for `groupColumns` columns, at most the batch; 1 for a pointwise
+    /// convolution (an image is its own column matrix) or an image of at
+    /// least `groupColumns` positions. It depends on the shape alone, so the
+    /// groups, and the bits, are the same on any thread count.
+    public var groupImages: Int {
+        if isPointwise || colCols >= Self.groupColumns || colCols == 0 { return 1 }
+        return max(1, min(batch, (Self.groupColumns + colCols - 1) / colCols))
+    }
+
+    /// The batch in groups of `groupImages` (the last may be short).
+    var groups: Int { (batch + groupImages - 1) / groupImages }
+
+    /// Floats of workspace one worker of the conv2d kernels needs: a group's
+    /// column matrix, (C·KH·KW, images·OH·OW), and, for a group of several
+    /// images, its output or output gradient gathered as (F, images·OH·OW);
+    /// 0 for a pointwise convolution.
+    public var workspaceCount: Int {
+        if isPointwise { return 0 }
+        let b = groupImages
+        return colRows * colCols * b + (b > 1 ? filters * colCols * b : 0)
+    }
 
     /// Workers the conv2d kernels split the batch over on `threads` threads:
     /// each takes a contiguous run of whole images, with its own column
-    /// matrix, so every per-image GEMM is whole (no blocks). One when there
-    /// is a single image or too little work (under 2 × 2¹⁸ multiply-adds per
+    /// matrix, so every GEMM is whole (no blocks); a run is whole groups of
+    /// `groupImages`. One when there is a single group or too little work (under 2 × 2¹⁸ multiply-adds per
     /// worker), and at most 4, as for GEMMs (GEMM.swift).
     public func batchWorkers(threads: Int) -> Int {
         guard threads > 1, batch > 1 else { return 1 }
@@ -77,14 +102,15 @@ public struct Conv2DGeometry: Hashable, Sendable {
         let (total, o3) = macs.multipliedReportingOverflow(by: batch)
         let work = (o1 || o2 || o3) ? Int.max : total
         var workers = 1
-        while workers < min(threads, batch, GEMMSplit.maximumParts),
+        while workers < min(threads, groups, GEMMSplit.maximumParts),
               work / (workers + 1) >= 2 * GEMMSplit.minimumWorkPerPart { workers += 1 }
         return workers
     }
 
-    /// The images worker `w` of `workers` takes.
+    /// The images worker `w` of `workers` takes: a run of whole groups.
     func images(worker w: Int, of workers: Int) -> Range<Int> {
-        batch * w / workers ..< batch * (w + 1) / workers
+        let b = groupImages
+        return min(batch, groups * w / workers * b) ..< min(batch, groups * (w + 1) / workers * b)
     }
 
     /// Floats of workspace the conv2d kernels need on `threads` threads: a

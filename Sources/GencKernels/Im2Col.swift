@@ -13,29 +13,31 @@
 /// Unrolls one image into its column matrix.
 ///
 /// - x: (C, H, W) — one image of the batch
-/// - col: (C·KH·KW, OH·OW), every element written
+/// - col: (C·KH·KW, OH·OW) with row stride `ld` (OH·OW when nil; more when
+///   the columns of several images sit side by side), the image's OH·OW
+///   columns of every row written
 public func im2col(
     _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
-    threads: Int = 1
+    ld: Int? = nil, threads: Int = 1
 ) {
-    forChannels(g, threads, Im2ColChannel(x: x, col: col, g: g))
+    forChannels(g, threads, Im2ColChannel(x: x, col: col, g: g, ld: ld ?? g.colCols))
 }
 
 private struct Im2ColChannel: IndexBody {
-    let x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, g: Conv2DGeometry
-    func run(_ c: Int) { im2colChannel(x, col, g, c) }
+    let x: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, g: Conv2DGeometry, ld: Int
+    func run(_ c: Int) { im2colChannel(x, col, g, c, ld) }
 }
 
 /// im2col for the rows of channel c.
 private func im2colChannel(
-    _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, _ c: Int
+    _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, _ c: Int, _ ld: Int
 ) {
     let (oh, ow) = (g.outHeight, g.outWidth)
     var row = c * g.kernelH * g.kernelW
     let plane = x + c * g.height * g.width
     for ki in 0..<g.kernelH {
         for kj in 0..<g.kernelW {
-            let dst = col + row * oh * ow
+            let dst = col + row * ld
             let (lo, hi) = validOutputRange(
                 offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
             for y in 0..<oh {
@@ -63,30 +65,30 @@ private func im2colChannel(
 
 /// Folds a column matrix back into an image, adding into it (the adjoint of `im2col`).
 ///
-/// - col: (C·KH·KW, OH·OW)
+/// - col: (C·KH·KW, OH·OW) with row stride `ld` (OH·OW when nil)
 /// - x: (C, H, W), accumulated into: x += col2im(col); zero it first for a plain fold
 public func col2imAdd(
     _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
-    threads: Int = 1
+    ld: Int? = nil, threads: Int = 1
 ) {
-    forChannels(g, threads, Col2ImChannel(col: col, x: x, g: g))
+    forChannels(g, threads, Col2ImChannel(col: col, x: x, g: g, ld: ld ?? g.colCols))
 }
 
 private struct Col2ImChannel: IndexBody {
-    let col: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>, g: Conv2DGeometry
-    func run(_ c: Int) { col2imChannel(col, x, g, c) }
+    let col: UnsafePointer<Float>, x: UnsafeMutablePointer<Float>, g: Conv2DGeometry, ld: Int
+    func run(_ c: Int) { col2imChannel(col, x, g, c, ld) }
 }
 
 /// col2im for the rows of channel c, into plane c.
 private func col2imChannel(
-    _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, _ c: Int
+    _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, _ c: Int, _ ld: Int
 ) {
     let (oh, ow) = (g.outHeight, g.outWidth)
     var row = c * g.kernelH * g.kernelW
     let plane = x + c * g.height * g.width
     for ki in 0..<g.kernelH {
         for kj in 0..<g.kernelW {
-            let src = col + row * oh * ow
+            let src = col + row * ld
             let (lo, hi) = validOutputRange(
                 offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
             row += 1

@@ -119,51 +119,65 @@ final class Conv2DTests: XCTestCase {
     /// bits; the filter gradient (partials added in worker order) is the
     /// same bits run to run and within rounding of one thread; all three
     /// match the naive kernels, with bias, accumulation and uneven runs.
+    /// Once with an image per GEMM (512 output positions), once with groups
+    /// of 11 images of 49 positions side by side (the last group short).
     func testBatchSplitAcrossWorkers() {
         var rng = TestRNG(16)
-        let g = Conv2DGeometry(batch: 7, channels: 8, height: 16, width: 16, filters: 40,
-                               kernelH: 3, kernelW: 3, strideH: 1, strideW: 2, padH: 1, padW: 1)
-        XCTAssertEqual(g.batchWorkers(threads: 1), 1)
-        XCTAssertEqual(g.batchWorkers(threads: 2), 2)
-        XCTAssertEqual(g.batchWorkers(threads: 3), 3)
-        XCTAssertEqual(g.batchWorkers(threads: 64), 4)
+        let perImage = Conv2DGeometry(batch: 7, channels: 8, height: 32, width: 32, filters: 40,
+                                      kernelH: 3, kernelW: 3, strideH: 1, strideW: 2, padH: 1, padW: 1)
+        XCTAssertEqual(perImage.groupImages, 1)
+        XCTAssertEqual(perImage.batchWorkers(threads: 1), 1)
+        XCTAssertEqual(perImage.batchWorkers(threads: 2), 2)
+        XCTAssertEqual(perImage.batchWorkers(threads: 3), 3)
+        XCTAssertEqual(perImage.batchWorkers(threads: 64), 4)
+        let grouped = Conv2DGeometry(batch: 23, channels: 8, height: 14, width: 14, filters: 16,
+                                     kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1)
+        XCTAssertEqual(grouped.groupImages, 11)
+        XCTAssertEqual(grouped.batchWorkers(threads: 3), 3)
+        XCTAssertEqual(grouped.batchWorkers(threads: 64), 3, "no more workers than groups")
+        XCTAssertEqual(grouped.workspaceCount, (128 + 16) * 49 * 11, "a group's columns and its gathered output")
         // Too little work to split: one worker, the GEMMs and im2col split instead.
         XCTAssertEqual(Conv2DGeometry(batch: 2, channels: 8, height: 32, width: 32, filters: 3,
                                       kernelH: 3, kernelW: 3, padH: 1, padW: 1).batchWorkers(threads: 2), 1)
-        XCTAssertEqual(g.workspaceCount(threads: 3, filterGradient: true), 3 * g.workspaceCount + 2 * g.weightCount)
-        let x = rng.array(g.inputCount), w = rng.array(g.weightCount), dy = rng.array(g.outputCount)
-        let bias = rng.array(g.filters), dw0 = rng.array(g.weightCount)
-        func run(_ threads: Int) -> (y: [Float], dx: [Float], dw: [Float], dwPlus: [Float]) {
-            var y = [Float](repeating: .nan, count: g.outputCount)
-            var dx = [Float](repeating: .nan, count: g.inputCount)
-            var dw = [Float](repeating: .nan, count: g.weightCount)
-            var dwPlus = dw0
-            withWorkspace(g.workspaceCount(threads: threads, filterGradient: true)) { ws in
-                conv2dForward(x: x, w: w, bias: bias, y: &y, geometry: g, workspace: ws, threads: threads)
-                conv2dInputGrad(dy: dy, w: w, dx: &dx, geometry: g, workspace: ws, threads: threads)
-                conv2dFilterGrad(x: x, dy: dy, dw: &dw, geometry: g, workspace: ws, threads: threads)
-                conv2dFilterGrad(x: x, dy: dy, dw: &dwPlus, geometry: g, workspace: ws, accumulate: true, threads: threads)
+        for g in [perImage, grouped] {
+            XCTAssertEqual(g.workspaceCount(threads: 3, filterGradient: true), 3 * g.workspaceCount + 2 * g.weightCount)
+            let x = rng.array(g.inputCount), w = rng.array(g.weightCount), dy = rng.array(g.outputCount)
+            let bias = rng.array(g.filters), dw0 = rng.array(g.weightCount)
+            func run(_ threads: Int) -> (y: [Float], dx: [Float], dw: [Float], dwPlus: [Float]) {
+                var y = [Float](repeating: .nan, count: g.outputCount)
+                var dx = [Float](repeating: .nan, count: g.inputCount)
+                var dw = [Float](repeating: .nan, count: g.weightCount)
+                var dwPlus = dw0
+                withWorkspace(g.workspaceCount(threads: threads, filterGradient: true)) { ws in
+                    conv2dForward(x: x, w: w, bias: bias, y: &y, geometry: g, workspace: ws, threads: threads)
+                    conv2dInputGrad(dy: dy, w: w, dx: &dx, geometry: g, workspace: ws, threads: threads)
+                    conv2dFilterGrad(x: x, dy: dy, dw: &dw, geometry: g, workspace: ws, threads: threads)
+                    conv2dFilterGrad(x: x, dy: dy, dw: &dwPlus, geometry: g, workspace: ws, accumulate: true, threads: threads)
+                }
+                return (y, dx, dw, dwPlus)
             }
-            return (y, dx, dw, dwPlus)
-        }
-        let one = run(1)
-        var yRef = [Float](repeating: 0, count: g.outputCount)
-        conv2dForwardNaive(x: x, w: w, bias: bias, y: &yRef, geometry: g)
-        var dxRef = [Float](repeating: 0, count: g.inputCount)
-        conv2dInputGradNaive(dy: dy, w: w, dx: &dxRef, geometry: g)
-        var dwRef = [Float](repeating: 0, count: g.weightCount)
-        conv2dFilterGradNaive(x: x, dy: dy, dw: &dwRef, geometry: g)
-        for threads in [2, 3, 4] {
-            let r = run(threads), again = run(threads)
-            XCTAssertEqual(r.y, one.y, "forward, \(threads) threads")
-            XCTAssertEqual(r.dx, one.dx, "input gradient, \(threads) threads")
-            XCTAssertEqual(r.dw, again.dw, "filter gradient run to run, \(threads) threads")
-            XCTAssertEqual(r.dwPlus, again.dwPlus)
-            assertClose(r.dw, one.dw, rtol: 1e-5, "filter gradient, \(threads) threads")
-            assertClose(r.y, yRef, rtol: 1e-5)
-            assertClose(r.dx, dxRef, rtol: 1e-5)
-            assertClose(r.dw, dwRef, rtol: 1e-5)
-            assertClose(r.dwPlus, zip(dwRef, dw0).map { $0 + $1 }, rtol: 1e-5)
+            let one = run(1)
+            var yRef = [Float](repeating: 0, count: g.outputCount)
+            conv2dForwardNaive(x: x, w: w, bias: bias, y: &yRef, geometry: g)
+            var dxRef = [Float](repeating: 0, count: g.inputCount)
+            conv2dInputGradNaive(dy: dy, w: w, dx: &dxRef, geometry: g)
+            var dwRef = [Float](repeating: 0, count: g.weightCount)
+            conv2dFilterGradNaive(x: x, dy: dy, dw: &dwRef, geometry: g)
+            assertClose(one.y, yRef, rtol: 1e-5, "\(g)")
+            assertClose(one.dx, dxRef, rtol: 1e-5, "\(g)")
+            assertClose(one.dw, dwRef, rtol: 1e-5, "\(g)")
+            for threads in [2, 3, 4] {
+                let r = run(threads), again = run(threads)
+                XCTAssertEqual(r.y, one.y, "forward, \(threads) threads, \(g)")
+                XCTAssertEqual(r.dx, one.dx, "input gradient, \(threads) threads, \(g)")
+                XCTAssertEqual(r.dw, again.dw, "filter gradient run to run, \(threads) threads")
+                XCTAssertEqual(r.dwPlus, again.dwPlus)
+                assertClose(r.dw, one.dw, rtol: 1e-5, "filter gradient, \(threads) threads")
+                assertClose(r.y, yRef, rtol: 1e-5)
+                assertClose(r.dx, dxRef, rtol: 1e-5)
+                assertClose(r.dw, dwRef, rtol: 1e-5)
+                assertClose(r.dwPlus, zip(dwRef, dw0).map { $0 + $1 }, rtol: 1e-5)
+            }
         }
     }
 
