@@ -1,8 +1,10 @@
 import GencIR
 
 /// Shared transposed B: no value is read as the transposed right operand
-/// of two or more matmuls that contract over K ≥ 1024; those matmuls read
-/// one transposed copy of it, untransposed, of the same result type.
+/// of two or more matmuls that contract over K ≥ 1024 (not counting matmuls
+/// of at most 64 rows of which B has two or more: the runtime packs their B
+/// once, from its transposed layout); those matmuls read one transposed
+/// copy of it, untransposed, of the same result type.
 ///   before: %1 = parameter "w_hh" : f32[256, 1024]
 ///           %7 = matmul %5, %1 {transpose_a: false, transpose_b: true} : f32[32, 256]
 ///           %9 = matmul %8, %1 {transpose_a: false, transpose_b: true} : f32[32, 256]
@@ -17,7 +19,7 @@ import GencIR
 /// copy per step pays for itself many times over. The copy is made right
 /// after the value it copies; draws are never touched.
 public enum SharedTransposeB {
-    public static let pass = Pass(name: "transpose-shared-b", guarantee: "no value is read as the transposed B of two or more matmuls with K ≥ 1024: they read one transposed copy, untransposed") { g in
+    public static let pass = Pass(name: "transpose-shared-b", guarantee: "no value is read as the transposed B of two or more matmuls with K ≥ 1024 (but skinny ones the runtime packs): they read one transposed copy, untransposed") { g in
         try run(&g) > 0
     }
 
@@ -26,9 +28,21 @@ public enum SharedTransposeB {
     /// Matmuls that must read one B transposed for the copy to be shared.
     static let minimumReaders = 2
 
+    /// Rows of A up to which the runtime multiplies a B shared by two or
+    /// more matmuls from one packed copy, made straight from B's transposed
+    /// layout (GencRuntime's `PackedOperandGroup`, `PackedOperand.maxRows`:
+    /// the same number, checked by a test). Those readers need no copy.
+    public static let packedRows = 64
+
     /// How many values were given a transposed copy.
     @discardableResult
     static func run(_ g: inout Graph) throws -> Int {
+        // Skinny readers of one B, which the runtime packs when there are two or more.
+        var skinny = [Int](repeating: 0, count: g.nodes.count)
+        for n in g.nodes where isSkinny(n) { skinny[n.operands[1].id] += 1 }
+        func reads(_ n: Node, _ g: Graph) -> Bool {
+            Self.reads(n, g) && !(isSkinny(n) && skinny[n.operands[1].id] >= 2)
+        }
         var readers = [Int](repeating: 0, count: g.nodes.count)
         for n in g.nodes where reads(n, g) { readers[n.operands[1].id] += 1 }
         guard readers.contains(where: { $0 >= minimumReaders }) else { return 0 }
@@ -59,6 +73,12 @@ public enum SharedTransposeB {
         out.updates = g.updates.map { NamedValue($0.name, map[$0.value.id]) }
         g = out
         return copies.count
+    }
+
+    /// A matmul computing A·Bᵀ with A untransposed and at most `packedRows` rows.
+    static func isSkinny(_ n: Node) -> Bool {
+        guard case .matmul(false, true) = n.op, n.type.rank == 2 else { return false }
+        return n.type.shape[0] <= packedRows
     }
 
     /// A matmul reading its B transposed, B [N, K] with K ≥ `minimumK`.

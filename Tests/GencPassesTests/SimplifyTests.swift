@@ -720,7 +720,7 @@ final class SimplifyTests: XCTestCase {
     ///     mlp-gan       482    463                 8         4    3                  0                   0              7
     ///     dcgan         744    705                 7        22    6                  0                   0             10
     ///     vae           264    258                 3         0    1                  0                   0              3
-    ///     char-lstm    7339   6081                 6      1010    0                244                  -2              0
+    ///     char-lstm    7339   6079                 6      1010    0                244                   0              0
     ///
     /// The test prints the table for every model (docs/passes.md).
     func testStandardPipelineOnTheReferenceModels() throws {
