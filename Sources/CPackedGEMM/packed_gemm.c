@@ -7,8 +7,11 @@
 // panel and are not stored either.
 #include "packed_gemm.h"
 
-#include <immintrin.h>
+#include <math.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 size_t genc_packed_floats(long k, long n) {
     long panels = (n + GENC_PANEL - 1) / GENC_PANEL;
@@ -42,6 +45,7 @@ void genc_pack_b(int trans_b, long k, long n, const float *b, long ldb, float *p
 
 #define ROW(i) (a + ((i) < mr ? (i) : mr - 1) * lda)
 
+#if defined(__x86_64__)
 __attribute__((target("avx512f,fma")))
 static void block512(long mr, long k, const float *a, long lda, const float *p, float *c, long ldc, long width) {
     const float *r0 = ROW(0), *r1 = ROW(1), *r2 = ROW(2), *r3 = ROW(3), *r4 = ROW(4), *r5 = ROW(5), *r6 = ROW(6), *r7 = ROW(7);
@@ -111,10 +115,27 @@ static int has_avx512(void) {
 }
 
 int genc_packed_gemm_width(void) { return has_avx512() ? 512 : 256; }
+#else
+// Not x86-64: the same multiply-add chains, one element at a time.
+static void scalar_block(long m, long k, const float *a, long lda, const float *p, float *c, long ldc, long width) {
+    for (long i = 0; i < m; i++)
+        for (long t = 0; t < width; t++) {
+            float acc = 0;
+            for (long kk = 0; kk < k; kk++) acc = fmaf(a[i * lda + kk], p[kk * GENC_PANEL + t], acc);
+            c[i * ldc + t] = acc;
+        }
+}
+
+int genc_packed_gemm_width(void) { return 32; }
+#endif
 
 void genc_gemm_packed(long m, long n, long k, const float *a, long lda, const float *packed,
                       float *c, long ldc, long panel_begin, long panel_end, int width_bits) {
+#if defined(__x86_64__)
     int wide = width_bits == 256 ? 0 : has_avx512();
+#else
+    (void)width_bits;
+#endif
     for (long j = panel_begin; j < panel_end; j++) {
         const float *p = packed + j * k * GENC_PANEL;
         long col = j * GENC_PANEL;
@@ -123,6 +144,7 @@ void genc_gemm_packed(long m, long n, long k, const float *a, long lda, const fl
             for (long i = 0; i < m; i++) memset(c + i * ldc + col, 0, (size_t)width * sizeof(float));
             continue;
         }
+#if defined(__x86_64__)
         if (wide) {
             for (long i = 0; i < m; i += 8)
                 block512(m - i < 8 ? m - i : 8, k, a + i * lda, lda, p, c + i * ldc + col, ldc, width);
@@ -131,5 +153,8 @@ void genc_gemm_packed(long m, long n, long k, const float *a, long lda, const fl
                 for (long i = 0; i < m; i += 6)
                     block256(m - i < 6 ? m - i : 6, k, a + i * lda, lda, p + h * 16, c + i * ldc + col + h * 16, ldc, width - h * 16);
         }
+#else
+        scalar_block(m, k, a, lda, p, c + col, ldc, width);
+#endif
     }
 }

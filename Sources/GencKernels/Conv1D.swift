@@ -32,6 +32,11 @@ public struct Conv1DGeometry: Hashable, Sendable {
     public var outLength: Int { conv2d.outWidth }
     public var isValid: Bool { conv2d.isValid }
     public var workspaceCount: Int { conv2d.workspaceCount }
+    /// What the kernels need on `threads` threads: the 2-D convolution's
+    /// column matrix per batch worker, and the filter gradient's partials.
+    public func workspaceCount(threads: Int, filterGradient: Bool) -> Int {
+        conv2d.workspaceCount(threads: threads, filterGradient: filterGradient)
+    }
 }
 
 /// The shape of a 1-D transposed convolution (PyTorch's `ConvTranspose1d`).

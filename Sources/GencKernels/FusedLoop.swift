@@ -23,9 +23,11 @@
 // Tiles are fixed by the element count, never by the thread count, and
 // random draws are counter-based (element i of a stream is a function of the
 // seed and i), so results are bit-identical on any number of threads. With
-// sinks, every tile that adds into one output element is run by one worker
-// in tile order (the loop is split only along its outermost axis, when no
-// sink reduces it and its slices are whole tiles), so sums are too.
+// sinks, every output element is accumulated by one worker in tile order:
+// the loop is split along its outermost axis when no sink reduces it and
+// its slices are whole tiles; otherwise, on several threads, its tiles run
+// on all of them keeping the sinks' operands, which one thread then
+// accumulates in tile order (`deferringSinks`). So sums are too.
 
 
 /// One fused loop, bound to its buffers.

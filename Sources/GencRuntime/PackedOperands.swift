@@ -9,9 +9,13 @@ import GencPlan
 /// its operands too). The first step of a group in plan order packs B;
 /// the others read the packed copy.
 ///
-/// Why this is sound: a slot holds one value from the step that writes it
-/// to its last reader (the planner's liveness), so B's bytes are the same
-/// at every step of its group.
+/// Why this is sound: an arena slot holds one value from the step that
+/// writes it to its last reader (the planner's liveness), so B's bytes are
+/// the same at every step of its group. A persistent slot (a parameter) is
+/// overwritten only by an in-place update, which the planner and
+/// `PlanVerifier` allow only after every read of the old value, by a step
+/// that reads it element by element (never as a matmul's B); the new value
+/// is another slot, and another group.
 struct PackedOperandGroup: Equatable {
     var slot: Int
     var transB: Bool

@@ -59,6 +59,8 @@ struct Bench: ParsableCommand {
         default: break
         }
         if let n = sgemm, n < 1 || n > 8192 { throw ValidationError("--sgemm N needs 1 <= N <= 8192") }
+        if profile && json { throw ValidationError("--profile prints text; it cannot be combined with --json") }
+        if profile && sgemm != nil { throw ValidationError("--profile applies to a model FILE, not to --sgemm") }
     }
 
     static func now() -> Double {

@@ -1,4 +1,5 @@
 import GencIR
+import GencKernels
 import GencPlan
 import GencRuntime
 import XCTest
@@ -13,6 +14,37 @@ final class RuntimeCoverageTests: XCTestCase {
         let plan = try Planner.plan(g) { _, _, _ in .constant(0) }
         XCTAssertEqual(Executable.unsupported(plan).map(\.message), [])
         return try Executable(plan: plan, store: ParameterStore(), threads: threads)
+    }
+
+    /// A 1-d convolution with work enough for two batch workers sizes its
+    /// scratch for both (a column matrix each, the filter gradient's
+    /// partial): it runs on 2 threads with the results of 1 (bit for bit
+    /// forward and input gradient). Sized for one worker, it wrote past its
+    /// workspace; the ASan run of this suite would report it.
+    func testConv1DOnTwoThreadsHasScratchForEveryWorker() throws {
+        let a = ConvAttributes(stride: [1], padBefore: [2], padAfter: [2])
+        var g = Graph(name: "conv1d")
+        let x = try g.add(.input("x"), type: .f32([32, 16, 256]))
+        let w = try g.add(.input("w"), type: .f32([32, 16, 5]))
+        let dy = try g.add(.input("dy"), type: .f32([32, 32, 256]))
+        g.outputs = [NamedValue("y", try g.add(.conv(a), [x, w])),
+                     NamedValue("dx", try g.add(.convInputGrad(a, inputSize: [256]), [dy, w])),
+                     NamedValue("dw", try g.add(.convFilterGrad(a, kernelSize: [5]), [x, dy]))]
+        var runs: [[String: [Float]]] = []
+        for threads in [1, 2] {
+            let e = try load(g, threads: threads)
+            try e.setInput("x", floats: (0..<(32 * 16 * 256)).map { Float(($0 * 37) % 23) / 11 - 1 })
+            try e.setInput("w", floats: (0..<(32 * 16 * 5)).map { Float(($0 * 13) % 17) / 8 - 1 })
+            try e.setInput("dy", floats: (0..<(32 * 32 * 256)).map { Float(($0 * 29) % 19) / 9 - 1 })
+            try e.run(seed: 1)
+            runs.append(Dictionary(uniqueKeysWithValues: ["y", "dx", "dw"].map { ($0, e.output($0)!.floats) }))
+        }
+        XCTAssertEqual(Conv1DGeometry(batch: 32, channels: 16, length: 256, filters: 32, kernel: 5, pad: 2).conv2d.batchWorkers(threads: 2), 2)
+        XCTAssertEqual(runs[0]["y"], runs[1]["y"])
+        XCTAssertEqual(runs[0]["dx"], runs[1]["dx"])
+        let (one, two) = (runs[0]["dw"]!, runs[1]["dw"]!)
+        let scale = one.map { abs($0) }.max() ?? 1
+        XCTAssertLessThanOrEqual(zip(one, two).map { abs($0 - $1) }.max() ?? 0, 1e-5 * scale)
     }
 
     /// Softmax on every axis of a 4-d tensor (negative ones too), and

@@ -36,7 +36,8 @@ void genc_pack_b(int trans_b, long k, long n, const float *b, long ldb, float *p
 void genc_gemm_packed(long m, long n, long k, const float *a, long lda, const float *packed,
                       float *c, long ldc, long panel_begin, long panel_end, int width_bits);
 
-/// 512 when the AVX-512 kernel runs on this CPU, 256 for the AVX2 one.
+/// 512 when the AVX-512 kernel runs on this CPU, 256 for the AVX2 one (32:
+/// the scalar loop that stands in off x86-64, with the same chains).
 int genc_packed_gemm_width(void);
 
 #endif
