@@ -54,32 +54,17 @@ private struct ForwardImages: ImageRunBody {
         let (k, p) = (g.colRows, g.colCols)
         let ws = workspace.map { $0 + worker * g.workspaceCount }
         forGroups(images, g) { group in
-            if group.count == 1 {
-                let n = group.lowerBound
-                let xn = x + n * g.channels * g.height * g.width
-                let yn = y + n * g.filters * p
-                let col = columns(of: xn, g, ws, inner)
-                if let bias {
-                    for f in 0..<g.filters { (yn + f * p).update(repeating: bias[f], count: p) }
-                }
-                sgemm(transA: false, transB: false, m: g.filters, n: p, k: k,
-                      alpha: 1, a: w, lda: k, b: col, ldb: p,
-                      beta: bias == nil ? 0 : 1, c: yn, ldc: p, threads: inner)
-                return
-            }
-            // Several images: their columns side by side, one GEMM, then each image's rows out.
-            guard let ws else { preconditionFailure("conv2d: workspace required") }
+            // One image is written in place; a group's (F, images·OH·OW) result goes out row by row.
             let ld = group.count * p
-            let (col, out) = (ws, ws + k * ld)
-            for (j, n) in group.enumerated() {
-                im2col(x + n * g.channels * g.height * g.width, col + j * p, g, ld: ld, threads: inner)
-            }
+            let col = groupColumns(x, group, g, ws, inner)
+            let out = group.count == 1 ? y + group.lowerBound * g.filters * p : ws! + k * ld
             if let bias {
                 for f in 0..<g.filters { (out + f * ld).update(repeating: bias[f], count: ld) }
             }
             sgemm(transA: false, transB: false, m: g.filters, n: ld, k: k,
                   alpha: 1, a: w, lda: k, b: col, ldb: ld,
                   beta: bias == nil ? 0 : 1, c: out, ldc: ld, threads: inner)
+            guard group.count > 1 else { return }
             for (j, n) in group.enumerated() {
                 scatterRows(from: out + j * p, ld: ld, to: y + n * g.filters * p, rows: g.filters, p)
             }
@@ -120,23 +105,11 @@ private struct InputGradImages: ImageRunBody {
                 return
             }
             guard let workspace else { preconditionFailure("conv2dInputGrad: workspace required") }
-            let col = workspace + worker * g.workspaceCount
-            if group.count == 1 {
-                let n = group.lowerBound
-                sgemm(transA: true, transB: false, m: k, n: p, k: g.filters,
-                      alpha: 1, a: w, lda: k, b: dy + n * g.filters * p, ldb: p, beta: 0, c: col, ldc: p, threads: inner)
-                (dx + n * imageCount).update(repeating: 0, count: imageCount)
-                col2imAdd(col, dx + n * imageCount, g, threads: inner)
-                return
-            }
-            // Several images: their output gradients side by side, one GEMM, then each image's fold.
             let ld = group.count * p
-            let gathered = col + k * ld
-            for (j, n) in group.enumerated() {
-                gatherRows(from: dy + n * g.filters * p, to: gathered + j * p, ld: ld, rows: g.filters, p)
-            }
+            let col = workspace + worker * g.workspaceCount
+            let rows = groupRows(dy, group, g, scratch: col + k * ld)
             sgemm(transA: true, transB: false, m: k, n: ld, k: g.filters,
-                  alpha: 1, a: w, lda: k, b: gathered, ldb: ld, beta: 0, c: col, ldc: ld, threads: inner)
+                  alpha: 1, a: w, lda: k, b: rows, ldb: ld, beta: 0, c: col, ldc: ld, threads: inner)
             for (j, n) in group.enumerated() {
                 (dx + n * imageCount).update(repeating: 0, count: imageCount)
                 col2imAdd(col + j * p, dx + n * imageCount, g, ld: ld, threads: inner)
@@ -183,24 +156,11 @@ private struct FilterGradImages: ImageRunBody {
         let startsFresh = worker > 0 || !accumulate
         forGroups(images, g) { group in
             let beta: Float = (group.lowerBound == images.lowerBound && startsFresh) ? 0 : 1
-            if group.count == 1 {
-                let n = group.lowerBound
-                let col = columns(of: x + n * g.channels * g.height * g.width, g, ws, inner)
-                sgemm(transA: false, transB: true, m: g.filters, n: k, k: p,
-                      alpha: 1, a: dy + n * g.filters * p, lda: p, b: col, ldb: p,
-                      beta: beta, c: out, ldc: k, threads: inner)
-                return
-            }
-            // Several images: columns and output gradients side by side, one GEMM over all their positions.
-            guard let ws else { preconditionFailure("conv2dFilterGrad: workspace required") }
             let ld = group.count * p
-            let (col, gathered) = (ws, ws + k * ld)
-            for (j, n) in group.enumerated() {
-                im2col(x + n * g.channels * g.height * g.width, col + j * p, g, ld: ld, threads: inner)
-                gatherRows(from: dy + n * g.filters * p, to: gathered + j * p, ld: ld, rows: g.filters, p)
-            }
+            let col = groupColumns(x, group, g, ws, inner)
+            let rows = groupRows(dy, group, g, scratch: ws.map { $0 + k * ld })
             sgemm(transA: false, transB: true, m: g.filters, n: k, k: ld,
-                  alpha: 1, a: gathered, lda: ld, b: col, ldb: ld,
+                  alpha: 1, a: rows, lda: ld, b: col, ldb: ld,
                   beta: beta, c: out, ldc: k, threads: inner)
         }
     }
@@ -269,6 +229,38 @@ private func scatterRows(from src: UnsafePointer<Float>, ld: Int, to dst: Unsafe
 @inline(__always)
 private func gatherRows(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, ld: Int, rows: Int, _ p: Int) {
     for r in 0..<rows { (dst + r * ld).update(from: src + r * p, count: p) }
+}
+
+/// A group's column matrix, (C·KH·KW, images·OH·OW): one image's (`columns`),
+/// or each image's im2col side by side in the workspace.
+@inline(__always)
+private func groupColumns(
+    _ x: UnsafePointer<Float>, _ group: Range<Int>, _ g: Conv2DGeometry,
+    _ workspace: UnsafeMutablePointer<Float>?, _ threads: Int
+) -> UnsafePointer<Float> {
+    let imageCount = g.channels * g.height * g.width
+    if group.count == 1 { return columns(of: x + group.lowerBound * imageCount, g, workspace, threads) }
+    guard let workspace else { preconditionFailure("conv2d: workspace required (\(g.workspaceCount) floats)") }
+    let ld = group.count * g.colCols
+    for (j, n) in group.enumerated() {
+        im2col(x + n * imageCount, workspace + j * g.colCols, g, ld: ld, threads: threads)
+    }
+    return UnsafePointer(workspace)
+}
+
+/// A group's rows of an (N, F, OH·OW) tensor as one (F, images·OH·OW)
+/// matrix: in place for one image, gathered into `scratch` for several.
+@inline(__always)
+private func groupRows(
+    _ t: UnsafePointer<Float>, _ group: Range<Int>, _ g: Conv2DGeometry, scratch: UnsafeMutablePointer<Float>?
+) -> UnsafePointer<Float> {
+    let p = g.colCols
+    if group.count == 1 { return t + group.lowerBound * g.filters * p }
+    guard let scratch else { preconditionFailure("conv2d: workspace required (\(g.workspaceCount) floats)") }
+    for (j, n) in group.enumerated() {
+        gatherRows(from: t + n * g.filters * p, to: scratch + j * p, ld: group.count * p, rows: g.filters, p)
+    }
+    return UnsafePointer(scratch)
 }
 
 /// One image's column matrix: the image itself when pointwise, else im2col into the workspace.

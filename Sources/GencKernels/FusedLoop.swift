@@ -193,9 +193,14 @@ public struct FusedProgram {
     /// independent slices and would otherwise run on one thread.
     func deferringSinks(_ threads: Int) -> Bool {
         guard threads > 1, !sinks.isEmpty, units == 1, count >= 2 * tile else { return false }
-        let perElement = body.count + reads.count + results.count
-        let (work, overflow) = count.multipliedReportingOverflow(by: max(perElement, 1))
-        return overflow || work >= 2 * parallelThreshold
+        return work >= 2 * parallelThreshold
+    }
+
+    /// Element-instructions of a run: elements × (instructions, reads and
+    /// stored results per element), saturating.
+    var work: Int {
+        let (w, overflow) = count.multipliedReportingOverflow(by: max(body.count + reads.count + results.count, 1))
+        return overflow ? .max : w
     }
 
     /// Workers for `threads`: a loop fans out when its element-instructions
@@ -204,9 +209,7 @@ public struct FusedProgram {
     /// small tensor (an LSTM cell: 30 per element over [32, 256]) is split
     /// too. Which tiles a worker takes never changes what they compute.
     func workers(_ threads: Int) -> Int {
-        let perElement = body.count + reads.count + results.count
-        let (work, overflow) = count.multipliedReportingOverflow(by: max(perElement, 1))
-        return overflow || work >= parallelThreshold ? max(1, min(threads, units)) : 1
+        work >= parallelThreshold ? max(1, min(threads, units)) : 1
     }
 }
 
