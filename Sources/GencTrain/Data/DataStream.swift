@@ -160,15 +160,20 @@ public final class DataStream: @unchecked Sendable {
     }
 
     /// A permutation of 0..<count: Fisher–Yates driven by SplitMix64.
+    /// One allocation of exactly `count` Ints, written in place (a debug
+    /// build's `Array(0..<count)` grows its buffer, and under ASan the freed
+    /// buffers stay resident in the quarantine: 485 MiB for 6.8 M samples).
     static func shuffled(_ count: Int, seed: UInt64) -> [Int] {
-        var order = Array(0..<count)
-        var rng = SplitMix64(seed)
-        var i = count - 1
-        while i > 0 {
-            let j = rng.next(below: i + 1)
-            order.swapAt(i, j)
-            i -= 1
+        [Int](unsafeUninitializedCapacity: count) { order, initialized in
+            for k in 0..<count { order[k] = k }
+            var rng = SplitMix64(seed)
+            var i = count - 1
+            while i > 0 {
+                let j = rng.next(below: i + 1)
+                order.swapAt(i, j)
+                i -= 1
+            }
+            initialized = count
         }
-        return order
     }
 }
