@@ -19,12 +19,17 @@ import _Builtin_intrinsics.intel
 
 typealias Vec8 = SIMD8<Float>
 
+/// The bits of 1.5·2^23 (12_582_912), the magic number whose addition rounds
+/// to an integer: a literal, because `Float.bitPattern` inside a
+/// transparent function stayed a call per use.
+let magicBits: Int32 = 0x4B40_0000
+
 // MARK: - exp
 
 /// e^x per lane (Cephes expf): x = n·ln2 + r, |r| <= ln2/2, e^r by a
 /// degree-6 polynomial, then scaled by 2^n in two steps so that results
 /// that are subnormal, 0 or +inf come out right.
-@inline(__always)
+@_transparent
 func vexp(_ x: Vec8) -> Vec8 {
     var x = x
     x.replace(with: 88.8, where: x .> 88.8)
@@ -32,15 +37,15 @@ func vexp(_ x: Vec8) -> Vec8 {
     let magic: Float = 12_582_912  // 1.5·2^23: adding it rounds to an integer
     let t = x * 1.442_695_04 + magic
     let n = t - magic
-    let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+    let r = fma8(n, Vec8(repeating: 2.121_944_4e-4), fma8(n, Vec8(repeating: -0.693_359_375), x))
     var p = Vec8(repeating: 1.987_569_15e-4)
-    p = p * r + 1.398_199_95e-3
-    p = p * r + 8.333_451_9e-3
-    p = p * r + 4.166_579_59e-2
-    p = p * r + 1.666_666_55e-1
-    p = p * r + 5.000_000_12e-1
-    p = p * (r * r) + r + 1
-    let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+    p = fma8(p, r, Vec8(repeating: 1.398_199_95e-3))
+    p = fma8(p, r, Vec8(repeating: 8.333_451_9e-3))
+    p = fma8(p, r, Vec8(repeating: 4.166_579_59e-2))
+    p = fma8(p, r, Vec8(repeating: 1.666_666_55e-1))
+    p = fma8(p, r, Vec8(repeating: 5.000_000_12e-1))
+    p = fma8(p, r * r, r) + 1
+    let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- magicBits
     let n1 = ni &>> 1
     let n2 = ni &- n1
     let s1 = unsafeBitCast((n1 &+ 127) &<< 23, to: Vec8.self)
@@ -54,7 +59,7 @@ func vexp(_ x: Vec8) -> Vec8 {
 /// arithmetic on the bits (as musl's logf, no selects), then ln(1 + f) by
 /// Cephes logf's degree-9 polynomial. Subnormals are scaled up first;
 /// 0 → −inf, negative → NaN, +inf → +inf, NaN → NaN.
-@inline(__always)
+@_transparent
 func vlog(_ x: Vec8) -> Vec8 {
     let tiny = x .< Float.leastNormalMagnitude
     var xs = x
@@ -78,26 +83,38 @@ func vlog(_ x: Vec8) -> Vec8 {
     return r
 }
 
-/// Cephes logf's polynomial P(m), ln(1 + m) ≈ m − m²/2 + m³·P(m).
-/// Not inlined: inside vlog, LLVM's SLP vectoriser splits this chain into
-/// scalar lanes (measured: 3× slower); on its own it stays in vector registers.
-@inline(never)
+/// Cephes logf's polynomial P(m), ln(1 + m) ≈ m − m²/2 + m³·P(m), by
+/// Horner's rule in fused multiply-adds (the intrinsic keeps the chain in
+/// vector registers: written as `p * m + c`, LLVM's SLP vectoriser split it
+/// into scalar lanes inside vlog, 3× slower).
+@_transparent
 func logPolynomial(_ m: Vec8) -> Vec8 {
     var p = Vec8(repeating: 7.037_683_629_2e-2)
-    p = p * m - 1.151_461_031_0e-1
-    p = p * m + 1.167_699_874_0e-1
-    p = p * m - 1.242_014_084_6e-1
-    p = p * m + 1.424_932_278_7e-1
-    p = p * m - 1.666_805_766_5e-1
-    p = p * m + 2.000_071_476_5e-1
-    p = p * m - 2.499_999_399_3e-1
-    p = p * m + 3.333_333_117_4e-1
+    p = fma8(p, m, Vec8(repeating: -1.151_461_031_0e-1))
+    p = fma8(p, m, Vec8(repeating: 1.167_699_874_0e-1))
+    p = fma8(p, m, Vec8(repeating: -1.242_014_084_6e-1))
+    p = fma8(p, m, Vec8(repeating: 1.424_932_278_7e-1))
+    p = fma8(p, m, Vec8(repeating: -1.666_805_766_5e-1))
+    p = fma8(p, m, Vec8(repeating: 2.000_071_476_5e-1))
+    p = fma8(p, m, Vec8(repeating: -2.499_999_399_3e-1))
+    p = fma8(p, m, Vec8(repeating: 3.333_333_117_4e-1))
     return p
+}
+
+/// a·b + c per lane, rounded once (vfmadd231ps: GencKernels is built for
+/// Haswell, which has FMA; elsewhere Swift's fused `addingProduct`).
+@_transparent
+func fma8(_ a: Vec8, _ b: Vec8, _ c: Vec8) -> Vec8 {
+    #if arch(x86_64)
+    return _mm256_fmadd_ps(a, b, c)
+    #else
+    return c.addingProduct(a, b)
+    #endif
 }
 
 /// ln(1 + u) per lane, accurate for tiny u: ln(w)·u/(w − 1) with w = 1 + u
 /// (Goldberg's trick), u itself where w rounds to 1.
-@inline(__always)
+@_transparent
 func vlog1p(_ u: Vec8) -> Vec8 {
     let w = 1 + u
     var r = vlog(w) * (u / (w - 1))
@@ -115,7 +132,7 @@ func vlog1p(_ u: Vec8) -> Vec8 {
 func vsincos2pi(_ u: Vec8) -> (sin: Vec8, cos: Vec8) {
     let magic: Float = 12_582_912
     let t = u * 4 + magic
-    let q = unsafeBitCast(t, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+    let q = unsafeBitCast(t, to: SIMD8<Int32>.self) &- magicBits
     let a = (u - (t - magic) * 0.25) * (2 * Float.pi)
     let z = a * a
     var s = Vec8(repeating: -1.951_529_589_1e-4)
@@ -142,7 +159,7 @@ func vsincos2pi(_ u: Vec8) -> (sin: Vec8, cos: Vec8) {
 
 /// tanh(x) per lane: an odd polynomial for |x| < 0.625 (Cephes tanhf),
 /// else 1 − 2/(e^{2|x|} + 1) with x's sign.
-@inline(__always)
+@_transparent
 func vtanh(_ x: Vec8) -> Vec8 {
     var ax = x
     ax.replace(with: -x, where: x .< 0)
@@ -151,17 +168,26 @@ func vtanh(_ x: Vec8) -> Vec8 {
     big.replace(with: -big, where: x .< 0)
     let z = x * x
     var p = Vec8(repeating: -5.704_988_72e-3)
-    p = p * z + 2.063_908_88e-2
-    p = p * z - 5.373_971_55e-2
-    p = p * z + 1.333_144_22e-1
-    p = p * z - 3.333_328_19e-1
-    var result = p * z * x + x
+    p = fma8(p, z, Vec8(repeating: 2.063_908_88e-2))
+    p = fma8(p, z, Vec8(repeating: -5.373_971_55e-2))
+    p = fma8(p, z, Vec8(repeating: 1.333_144_22e-1))
+    p = fma8(p, z, Vec8(repeating: -3.333_328_19e-1))
+    var result = fma8(p * z, x, x)
     result.replace(with: big, where: ax .>= 0.625)
     return result
 }
 
+/// log(1 + e^x) per lane, as max(x, 0) + log1p(e^{−|x|}).
+@_transparent
+func vsoftplus(_ v: Vec8) -> Vec8 {
+    var pos = v, neg = v
+    pos.replace(with: 0, where: v .< 0)
+    neg.replace(with: -v, where: v .> 0)  // −|v|
+    return pos + vlog1p(vexp(neg))
+}
+
 /// 1 / (1 + e^{−x}) per lane.
-@inline(__always)
+@_transparent
 func vsigmoid(_ x: Vec8) -> Vec8 {
     1 / (1 + vexp(-x))
 }
@@ -198,7 +224,7 @@ func vsqrt(_ x: Vec8) -> Vec8 {
 @inline(__always)
 func intToFloat(_ e: SIMD8<Int32>) -> Vec8 {
     let magic: Float = 12_582_912
-    return unsafeBitCast(e &+ Int32(bitPattern: magic.bitPattern), to: Vec8.self) - magic
+    return unsafeBitCast(e &+ magicBits, to: Vec8.self) - magic
 }
 
 // MARK: - Row helpers
@@ -210,6 +236,13 @@ func map8(
     _ f: (Vec8) -> Vec8
 ) {
     var i = 0
+    // Two vectors a step: their chains are independent, so they overlap.
+    while i + 16 <= count {
+        let a = f(load8(x + i)), b = f(load8(x + i + 8))
+        store8(a, y + i)
+        store8(b, y + i + 8)
+        i += 16
+    }
     while i + 8 <= count {
         store8(f(load8(x + i)), y + i)
         i += 8

@@ -60,23 +60,17 @@ private struct UnaryBlocks: ParallelBody {
 func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     switch op {
     case .neg: for i in 0..<n { y[i] = -x[i] }
-    case .exp: map8(x, y, n, vexp)
-    case .log: map8(x, y, n, vlog)
+    case .exp: expRow(x, y, n)
+    case .log: logRow(x, y, n)
     case .sqrt: map8(x, y, n, vsqrt)
     case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
-    case .tanh: map8(x, y, n, vtanh)
-    case .sigmoid: map8(x, y, n, vsigmoid)
+    case .tanh: tanhRow(x, y, n)
+    case .sigmoid: sigmoidRow(x, y, n)
     case .relu:
         map8(x, y, n) { v in var v = v; v.replace(with: 0, where: v .< 0); return v }
     case .leakyRelu(let slope):
         map8(x, y, n) { v in var v = v; v.replace(with: v * slope, where: v .< 0); return v }
-    case .softplus:
-        map8(x, y, n) { v in
-            var pos = v, neg = v
-            pos.replace(with: 0, where: v .< 0)
-            neg.replace(with: -v, where: v .> 0)  // −|v|
-            return pos + vlog1p(vexp(neg))
-        }
+    case .softplus: softplusRow(x, y, n)
     case .gelu:
         for i in 0..<n { y[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.707_106_78)) }
     case .geluTanh:
@@ -91,6 +85,26 @@ func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePoin
     case .rsqrt: map8(x, y, n) { v in 1 / vsqrt(v) }
     }
 }
+
+// The transcendental rows, each a function of its own: inside `unaryBlock`
+// (every op's loop in one body) the optimiser left vexp, vlog and vtanh as
+// calls per 8 lanes, with the vector spilled across each call; alone, each
+// row inlines its function and `map8` runs two independent vectors per step.
+
+@inline(never)
+func expRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vexp) }
+
+@inline(never)
+func logRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vlog) }
+
+@inline(never)
+func tanhRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vtanh) }
+
+@inline(never)
+func sigmoidRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vsigmoid) }
+
+@inline(never)
+func softplusRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vsoftplus) }
 
 // MARK: - Backward
 
