@@ -3,15 +3,19 @@
 // kernels build on.
 //
 // libm's expf/logf/tanhf are scalar calls; these are branch-free polynomials
-// in 8 lanes (two SSE registers on the default target), within a few ulp of
-// libm (tested in FastMathTests). Swift's SIMD operators reach LLVM as
-// per-lane code that the SLP vectoriser regroups, so a few patterns are
-// avoided because they came out scalar when measured: SIMD→integer
-// conversions (a magic-number add rounds instead, which also keeps NaN from
-// trapping), comparisons of Int32 lanes (bit masks instead), `squareRoot()`
-// (libm's errno path; `vsqrt` uses the vsqrtps intrinsic), and one long polynomial chain inside
-// `vlog` (see `logPolynomial`). Results per element do not depend on the
-// element's position (the tail is padded, not computed differently).
+// in 8 lanes (one ymm register: GencKernels is built for Haswell), evaluated
+// with fused multiply-adds, within a few ulp of libm (tested in
+// FastMathTests). Swift's SIMD operators reach LLVM as per-lane code that
+// the SLP vectoriser regroups, so a few patterns are avoided because they
+// came out scalar when measured: SIMD→integer conversions (a magic-number
+// add rounds instead, which also keeps NaN from trapping), comparisons of
+// Int32 lanes (bit masks instead), `squareRoot()` (libm's errno path;
+// `vsqrt` uses the vsqrtps intrinsic), and `p * m + c` chains inside `vlog`
+// (the FMA intrinsic instead). The functions are `@_transparent`: with
+// `@inline(__always)` the optimiser still left vexp, vlog and vtanh as a call
+// per 8 lanes inside the row loops, spilling the vector around each call.
+// Results per element do not depend on the element's position (the tail is
+// padded, not computed differently).
 
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
