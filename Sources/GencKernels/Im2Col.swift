@@ -35,28 +35,26 @@ private func im2colChannel(
     let (oh, ow) = (g.outHeight, g.outWidth)
     var row = c * g.kernelH * g.kernelW
     let plane = x + c * g.height * g.width
+    let positions = oh * ow
     for ki in 0..<g.kernelH {
+        let (top, bottom) = validOutputRange(offset: ki - g.padH, stride: g.strideH, inSize: g.height, outSize: oh)
         for kj in 0..<g.kernelW {
             let dst = col + row * ld
-            let (lo, hi) = validOutputRange(
-                offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
-            for y in 0..<oh {
+            row += 1
+            let (lo, hi) = validOutputRange(offset: kj - g.padW, stride: g.strideW, inSize: g.width, outSize: ow)
+            // One fill for the padding of the whole row (small outputs: one
+            // call, not two per output row), then the valid rectangle.
+            if top > 0 || bottom < oh || lo > 0 || hi < ow { dst.update(repeating: 0, count: positions) }
+            guard top < bottom, lo < hi else { continue }
+            for y in top..<bottom {
                 let d = dst + y * ow
-                let ih = y * g.strideH - g.padH + ki
-                guard ih >= 0 && ih < g.height, lo < hi else {
-                    d.update(repeating: 0, count: ow)
-                    continue
-                }
-                d.update(repeating: 0, count: lo)
-                (d + hi).update(repeating: 0, count: ow - hi)
-                let src = plane + ih * g.width + (kj - g.padW)
+                let src = plane + (y * g.strideH - g.padH + ki) * g.width + (kj - g.padW)
                 if g.strideW == 1 {
                     (d + lo).update(from: src + lo, count: hi - lo)
                 } else {
                     for o in lo..<hi { d[o] = src[o * g.strideW] }
                 }
             }
-            row += 1
         }
     }
 }
