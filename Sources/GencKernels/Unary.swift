@@ -86,25 +86,24 @@ func unaryBlock(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePoin
     }
 }
 
-// The transcendental rows, each a function of its own: inside `unaryBlock`
-// (every op's loop in one body) the optimiser left vexp, vlog and vtanh as
-// calls per 8 lanes, with the vector spilled across each call; alone, each
-// row inlines its function and `map8` runs two independent vectors per step.
+// The transcendental rows, each a function of its own: one loop with the
+// (transparent, FastMath.swift) function inlined and two independent vectors
+// a step, and `unaryBlock`'s body stays small.
 
 @inline(never)
-func expRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vexp) }
+private func expRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vexp) }
 
 @inline(never)
-func logRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vlog) }
+private func logRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vlog) }
 
 @inline(never)
-func tanhRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vtanh) }
+private func tanhRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vtanh) }
 
 @inline(never)
-func sigmoidRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vsigmoid) }
+private func sigmoidRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vsigmoid) }
 
 @inline(never)
-func softplusRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vsoftplus) }
+private func softplusRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { map8(x, y, n, vsoftplus) }
 
 // MARK: - Backward
 
