@@ -112,7 +112,8 @@ private struct InputGradImages: ImageRunBody {
                   alpha: 1, a: w, lda: k, b: rows, ldb: ld, beta: 0, c: col, ldc: ld, threads: inner)
             for (j, n) in group.enumerated() {
                 (dx + n * imageCount).update(repeating: 0, count: imageCount)
-                col2imAdd(col + j * p, dx + n * imageCount, g, ld: ld, threads: inner)
+                col2imAdd(col + j * p, dx + n * imageCount, g, ld: ld,
+                          scratch: col + g.phaseScratchOffset, threads: inner)
             }
         }
     }
@@ -243,7 +244,8 @@ private func groupColumns(
     guard let workspace else { preconditionFailure("conv2d: workspace required (\(g.workspaceCount) floats)") }
     let ld = group.count * g.colCols
     for (j, n) in group.enumerated() {
-        im2col(x + n * imageCount, workspace + j * g.colCols, g, ld: ld, threads: threads)
+        im2col(x + n * imageCount, workspace + j * g.colCols, g, ld: ld,
+               spare: (group.count - 1 - j) * g.colCols, scratch: workspace + g.phaseScratchOffset, threads: threads)
     }
     return UnsafePointer(workspace)
 }
@@ -271,6 +273,6 @@ private func columns(
 ) -> UnsafePointer<Float> {
     if g.isPointwise { return xn }
     guard let workspace else { preconditionFailure("conv2d: workspace required (\(g.workspaceCount) floats)") }
-    im2col(xn, workspace, g, threads: threads)
+    im2col(xn, workspace, g, scratch: workspace + g.phaseScratchOffset, threads: threads)
     return UnsafePointer(workspace)
 }

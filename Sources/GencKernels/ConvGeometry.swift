@@ -81,14 +81,29 @@ public struct Conv2DGeometry: Hashable, Sendable {
     var groups: Int { (batch + groupImages - 1) / groupImages }
 
     /// Floats of workspace one worker of the conv2d kernels needs: a group's
-    /// column matrix, (C·KH·KW, images·OH·OW), and, for a group of several
-    /// images, its output or output gradient gathered as (F, images·OH·OW);
-    /// 0 for a pointwise convolution.
+    /// column matrix, (C·KH·KW, images·OH·OW), for a group of several
+    /// images its output or output gradient gathered as (F, images·OH·OW),
+    /// and the stride phases of one channel (`phaseScratchCount`, at
+    /// `phaseScratchOffset`); 0 for a pointwise convolution.
     public var workspaceCount: Int {
         if isPointwise { return 0 }
+        return phaseScratchOffset + phaseScratchCount
+    }
+
+    /// Where in a worker's workspace the stride phases start.
+    var phaseScratchOffset: Int {
         let b = groupImages
         return colRows * colCols * b + (b > 1 ? filters * colCols * b : 0)
     }
+
+    /// Rows of a stride phase (Im2Col.swift): enough for the OH×OW window
+    /// of every kernel row, OH + (KH − 1) / sh.
+    var phaseRows: Int { outHeight + (kernelH - 1) / strideH }
+    /// Columns of a stride phase, OW + (KW − 1) / sw.
+    var phaseCols: Int { outWidth + (kernelW - 1) / strideW }
+    /// Floats of one channel's stride phases, sh·sw of PH×PW, and 8 more
+    /// that a vector over a phase's last row may read.
+    public var phaseScratchCount: Int { strideH * strideW * phaseRows * phaseCols + 8 }
 
     /// Workers the conv2d kernels split the batch over on `threads` threads:
     /// each takes a contiguous run of whole images, with its own column

@@ -135,7 +135,8 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(grouped.groupImages, 11)
         XCTAssertEqual(grouped.batchWorkers(threads: 3), 3)
         XCTAssertEqual(grouped.batchWorkers(threads: 64), 3, "no more workers than groups")
-        XCTAssertEqual(grouped.workspaceCount, (128 + 16) * 49 * 11, "a group's columns and its gathered output")
+        XCTAssertEqual(grouped.workspaceCount, (128 + 16) * 49 * 11 + (2 * 2 * 8 * 8 + 8),
+                       "a group's columns, its gathered output, one channel's stride phases (8×8) and their slack")
         // Too little work to split: one worker, the GEMMs and im2col split instead.
         XCTAssertEqual(Conv2DGeometry(batch: 2, channels: 8, height: 32, width: 32, filters: 3,
                                       kernelH: 3, kernelW: 3, padH: 1, padW: 1).batchWorkers(threads: 2), 1)
@@ -186,7 +187,8 @@ final class Conv2DTests: XCTestCase {
                                kernelH: 4, kernelW: 4, strideH: 2, strideW: 2, padH: 1, padW: 1)
         XCTAssertEqual(g.outHeight, 14)
         XCTAssertEqual(g.outWidth, 14)
-        XCTAssertEqual(g.workspaceCount, 16 * 196)
+        XCTAssertEqual(g.workspaceCount, 16 * 196 + 2 * 2 * 15 * 15 + 8, "the columns and the stride phases")
+        XCTAssertEqual(g.phaseScratchCount, 2 * 2 * 15 * 15 + 8)
         XCTAssertEqual(Conv2DGeometry(batch: 1, channels: 3, height: 4, width: 4, filters: 2,
                                       kernelH: 1, kernelW: 1).workspaceCount, 0)
         XCTAssertFalse(Conv2DGeometry(batch: 1, channels: 1, height: 2, width: 2, filters: 1,
