@@ -87,7 +87,8 @@ public struct Conv2DGeometry: Hashable, Sendable {
     /// `phaseScratchOffset`); 0 for a pointwise convolution.
     public var workspaceCount: Int {
         if isPointwise { return 0 }
-        return phaseScratchOffset + phaseScratchCount
+        let (sum, overflow) = phaseScratchOffset.addingReportingOverflow(phaseScratchCount)
+        return overflow ? Int.max / 2 : sum
     }
 
     /// Where in a worker's workspace the stride phases start.
@@ -96,14 +97,28 @@ public struct Conv2DGeometry: Hashable, Sendable {
         return colRows * colCols * b + (b > 1 ? filters * colCols * b : 0)
     }
 
-    /// Rows of a stride phase (Im2Col.swift): enough for the OH×OW window
-    /// of every kernel row, OH + (KH − 1) / sh.
+    /// Row phases a kernel tap reads (Im2Col.swift): ki mod sh for ki < KH,
+    /// so min(sh, KH) — a stride past the kernel skips the other rows.
+    var rowPhases: Int { min(strideH, kernelH) }
+    /// Column phases a kernel tap reads, min(sw, KW).
+    var colPhases: Int { min(strideW, kernelW) }
+    /// Rows of a stride phase: enough for the OH×OW window of every kernel
+    /// row, OH + (KH − 1) / sh.
     var phaseRows: Int { outHeight + (kernelH - 1) / strideH }
     /// Columns of a stride phase, OW + (KW − 1) / sw.
     var phaseCols: Int { outWidth + (kernelW - 1) / strideW }
-    /// Floats of one channel's stride phases, sh·sw of PH×PW, and 8 more
-    /// that a vector over a phase's last row may read.
-    public var phaseScratchCount: Int { strideH * strideW * phaseRows * phaseCols + 8 }
+    /// Floats of one channel's stride phases, rowPhases·colPhases of PH×PW,
+    /// and 8 more that a vector over a phase's last row may read; a huge
+    /// count (Int.max / 2 on overflow) is refused by the memory check.
+    public var phaseScratchCount: Int {
+        var n = 1
+        for f in [rowPhases, colPhases, phaseRows, phaseCols] {
+            let (m, overflow) = n.multipliedReportingOverflow(by: f)
+            if overflow { return Int.max / 2 }
+            n = m
+        }
+        return n + 8
+    }
 
     /// Workers the conv2d kernels split the batch over on `threads` threads:
     /// each takes a contiguous run of whole images, with its own column
@@ -133,7 +148,10 @@ public struct Conv2DGeometry: Hashable, Sendable {
     /// weight gradient per worker but the first.
     public func workspaceCount(threads: Int, filterGradient: Bool) -> Int {
         let workers = batchWorkers(threads: threads)
-        return workers * workspaceCount + (filterGradient ? (workers - 1) * weightCount : 0)
+        let (columns, o1) = workers.multipliedReportingOverflow(by: workspaceCount)
+        let (partials, o2) = (filterGradient ? workers - 1 : 0).multipliedReportingOverflow(by: weightCount)
+        let (sum, o3) = columns.addingReportingOverflow(partials)
+        return o1 || o2 || o3 ? Int.max / 2 : sum
     }
 }
 

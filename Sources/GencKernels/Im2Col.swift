@@ -9,8 +9,9 @@
 //
 // With a scratch (`Conv2DGeometry.phaseScratchCount` floats) and one
 // thread, a channel goes through its stride phases: the zero-padded plane
-// split into sh·sw planes, phase (a, b) holding every pixel whose padded
-// row is a mod sh and column b mod sw (`loadPhases`). Row (ki, kj) of the
+// split into planes, phase (a, b) holding every pixel whose padded row is
+// a mod sh and column b mod sw (`loadPhases`; only the phases a tap reads,
+// a < min(sh, KH) and b < min(sw, KW)). Row (ki, kj) of the
 // column matrix is then an OH×OW window of phase (ki mod sh, kj mod sw) at
 // (ki / sh, kj / sw): OH contiguous copies and no padding tests. A strided
 // gather of a pixel happens once (into its phase), not once per kernel
@@ -158,10 +159,12 @@ private func col2imChannel(
 /// The sizes of one channel's stride phases, computed once per call.
 private struct PhaseLayout {
     let outH: Int, outW: Int
-    /// Rows and columns of each phase; floats in all of them, slack included.
-    let rows: Int, cols: Int, scratchCount: Int
+    /// Row and column phases kept (those a tap reads), the rows and columns
+    /// of each; floats in all of them, slack included.
+    let rowPhases: Int, colPhases: Int, rows: Int, cols: Int, scratchCount: Int
     init(_ g: Conv2DGeometry) {
         (outH, outW) = (g.outHeight, g.outWidth)
+        (rowPhases, colPhases) = (g.rowPhases, g.colPhases)
         (rows, cols, scratchCount) = (g.phaseRows, g.phaseCols, g.phaseScratchCount)
     }
 }
@@ -240,7 +243,7 @@ private func forTaps(
     for _ in 0..<g.kernelH {
         var (ja, jq) = (0, 0)  // kj mod sw, kj / sw
         for _ in 0..<g.kernelW {
-            body(phases + (ka * g.strideW + ja) * phaseCount + kq * l.cols + jq)
+            body(phases + (ka * l.colPhases + ja) * phaseCount + kq * l.cols + jq)
             ja += 1
             if ja == g.strideW { (ja, jq) = (0, jq + 1) }
         }
@@ -255,12 +258,12 @@ private func forTaps(
 @inline(__always)
 private func forPhaseRows(_ g: Conv2DGeometry, _ l: PhaseLayout, _ body: (Int, Int, Int, Int, Int) -> Void) {
     let (firstU, firstA) = (g.padH / g.strideH, g.padH % g.strideH)  // the phase of row 0
-    for b in 0..<g.strideW {
+    for b in 0..<l.colPhases {
         let (lo, hi) = validOutputRange(offset: b - g.padW, stride: g.strideW, inSize: g.width, outSize: l.cols)
         var (u, a) = (firstU, firstA)
         for h in 0..<g.height {
             guard u < l.rows else { break }  // u grows with h
-            body(h, ((a * g.strideW + b) * l.rows + u) * l.cols, lo, hi, b)
+            if a < l.rowPhases { body(h, ((a * l.colPhases + b) * l.rows + u) * l.cols, lo, hi, b) }
             a += 1
             if a == g.strideH { (a, u) = (0, u + 1) }
         }

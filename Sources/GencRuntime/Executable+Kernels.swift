@@ -59,18 +59,18 @@ extension Executable {
                 let w = t(1)
                 let n = a.spatialRank == 2 ? try conv2d(a, x: t(0), filters: w[0], kernel: Array(w[2...])).workspaceCount(threads: threads, filterGradient: false)
                     : try conv1d(a, x: t(0), filters: w[0], kernel: Array(w[2...])).workspaceCount(threads: threads, filterGradient: false)
-                most = max(most, n * 4)
+                most = max(most, n > Int.max / 8 ? Int.max / 2 : n * 4)
             case let .convInputGrad(a, size):
                 let (dy, w) = (t(0), t(1))
                 let x = [dy[0], w[1]] + size
                 let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: w[0], kernel: Array(w[2...])).workspaceCount(threads: threads, filterGradient: false)
                     : try conv1d(a, x: x, filters: w[0], kernel: Array(w[2...])).workspaceCount(threads: threads, filterGradient: false)
-                most = max(most, n * 4)
+                most = max(most, n > Int.max / 8 ? Int.max / 2 : n * 4)
             case let .convFilterGrad(a, kernel):
                 let (x, dy) = (t(0), t(1))
                 let n = a.spatialRank == 2 ? try conv2d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount(threads: threads, filterGradient: true)
                     : try conv1d(a, x: x, filters: dy[1], kernel: kernel).workspaceCount(threads: threads, filterGradient: true)
-                most = max(most, n * 4)
+                most = max(most, n > Int.max / 8 ? Int.max / 2 : n * 4)
             case let .poolGrad(p):
                 most = max(most, try pool(p, x: t(0)).outputCount * 8)
             case .input, .parameter, .state, .carried, .constant, .random, .unary, .binary, .matmul, .pool, .reduce, .softmax, .logSoftmax,

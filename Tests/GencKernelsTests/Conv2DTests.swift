@@ -189,6 +189,13 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(g.outWidth, 14)
         XCTAssertEqual(g.workspaceCount, 16 * 196 + 2 * 2 * 15 * 15 + 8, "the columns and the stride phases")
         XCTAssertEqual(g.phaseScratchCount, 2 * 2 * 15 * 15 + 8)
+        // A stride past the kernel keeps only the phases a tap reads: a
+        // 3×3 kernel with stride 10¹⁰ on 28×28 has 1×1 output and 3·3 phases
+        // of 1×1, not 10²⁰ floats (which overflowed before).
+        let far = Conv2DGeometry(batch: 2, channels: 1, height: 28, width: 28, filters: 2, kernelH: 3, kernelW: 3,
+                                 strideH: 10_000_000_000, strideW: 10_000_000_000)
+        XCTAssertEqual(far.outHeight, 1)
+        XCTAssertEqual(far.phaseScratchCount, 3 * 3 + 8)
         XCTAssertEqual(Conv2DGeometry(batch: 1, channels: 3, height: 4, width: 4, filters: 2,
                                       kernelH: 1, kernelW: 1).workspaceCount, 0)
         XCTAssertFalse(Conv2DGeometry(batch: 1, channels: 1, height: 2, width: 2, filters: 1,
